@@ -1,0 +1,59 @@
+"""What every part of one replication shares: clock, queues, records, ids, opening hours."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+
+import simpy
+
+from .dispatch import Secretariat, rank_of
+from .records import Recorder
+from .scenario import Scenario
+from .seeding import RandomStreams
+from .work import WorkItem
+
+
+class OpeningHours:
+    """Is a line (or desk) open at time t? Bisection over the open intervals."""
+
+    def __init__(self, intervals: list[tuple[float, float]]):
+        self.starts = [a for a, _ in intervals]
+        self.ends = [b for _, b in intervals]
+
+    def is_open(self, t: float) -> bool:
+        i = bisect.bisect_right(self.starts, t) - 1
+        return i >= 0 and t < self.ends[i]
+
+
+class Context:
+    """Shared services of one replication (one per ``Model``)."""
+
+    def __init__(self, scenario: Scenario, env: simpy.Environment, secretariat: Secretariat,
+                 recorder: Recorder, streams: RandomStreams, hours: OpeningHours):
+        self.scenario = scenario
+        self.env = env
+        self.secretariat = secretariat
+        self.recorder = recorder
+        self.streams = streams
+        self.hours = hours
+        self._ids = itertools.count()
+        self._ranks: dict[tuple[str, bool], int] = {}
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def rank(self, kind: str, urgent: bool) -> int:
+        key = (kind, urgent)
+        if key not in self._ranks:
+            self._ranks[key] = rank_of(kind, urgent, self.scenario.interruptions)
+        return self._ranks[key]
+
+    def new_task(self, kind: str, department: str, stream: str, category: str, urgent: bool,
+                 work: float, on_done=None, ref=None) -> WorkItem:
+        """Create a task (not a call or a visit), record it and hand it to the secretariat."""
+        item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
+                        self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref)
+        self.recorder.tasks.append(item)
+        self.secretariat.submit(item)
+        return item

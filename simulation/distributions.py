@@ -1,0 +1,239 @@
+"""Duration distributions used in scenario files (all values in minutes).
+
+Each distribution is a small validated model with ``sample`` and ``mean``. They are
+parametrised by their mean where that makes sense so that levers can rescale them
+(``scaled``) without changing their shape, which keeps common random numbers intact.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        raise NotImplementedError
+
+    def scaled(self, factor: float) -> Dist:
+        """The same shape with every value multiplied by ``factor``."""
+        raise NotImplementedError
+
+
+class Exponential(_Dist):
+    """Exponential with the given mean (memoryless; the queueing-theory default)."""
+
+    dist: Literal["exponential"] = "exponential"
+    mean_: float = Field(alias="mean", gt=0)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, size):
+        return rng.exponential(self.mean_, size)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def scaled(self, factor):
+        return Exponential(mean=self.mean_ * factor)
+
+
+class LogNormal(_Dist):
+    """Lognormal given by its mean and coefficient of variation (typical of task times)."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean_: float = Field(alias="mean", gt=0)
+    cv: float = Field(gt=0)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, size):
+        sigma2 = math.log1p(self.cv**2)
+        mu = math.log(self.mean_) - sigma2 / 2
+        return rng.lognormal(mu, math.sqrt(sigma2), size)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def scaled(self, factor):
+        return LogNormal(mean=self.mean_ * factor, cv=self.cv)
+
+
+class Gamma(_Dist):
+    """Gamma given by its mean and coefficient of variation."""
+
+    dist: Literal["gamma"] = "gamma"
+    mean_: float = Field(alias="mean", gt=0)
+    cv: float = Field(gt=0)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def sample(self, rng, size):
+        shape = 1.0 / self.cv**2
+        return rng.gamma(shape, self.mean_ / shape, size)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def scaled(self, factor):
+        return Gamma(mean=self.mean_ * factor, cv=self.cv)
+
+
+class Triangular(_Dist):
+    """Triangular between ``low`` and ``high`` with mode ``mode`` (expert estimates)."""
+
+    dist: Literal["triangular"] = "triangular"
+    low: float = Field(ge=0)
+    mode: float = Field(ge=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not (self.low <= self.mode <= self.high) or self.low == self.high:
+            raise ValueError(
+                f"needs low <= mode <= high and low < high (got low={self.low}, "
+                f"mode={self.mode}, high={self.high})"
+            )
+        return self
+
+    def sample(self, rng, size):
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def scaled(self, factor):
+        return Triangular(low=self.low * factor, mode=self.mode * factor, high=self.high * factor)
+
+
+class Uniform(_Dist):
+    """Uniform between ``low`` and ``high``."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: float = Field(ge=0)
+    high: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.low >= self.high:
+            raise ValueError(f"needs low < high (got low={self.low}, high={self.high})")
+        return self
+
+    def sample(self, rng, size):
+        return rng.uniform(self.low, self.high, size)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def scaled(self, factor):
+        return Uniform(low=self.low * factor, high=self.high * factor)
+
+
+class Deterministic(_Dist):
+    """Always the same value (a bare number in a scenario file means this)."""
+
+    dist: Literal["deterministic"] = "deterministic"
+    value: float = Field(ge=0)
+
+    def sample(self, rng, size):
+        # Draw anyway so that the stream advances exactly as for a random distribution.
+        rng.random(size)
+        return np.full(size, self.value, dtype=float)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def scaled(self, factor):
+        return Deterministic(value=self.value * factor)
+
+
+class Empirical(_Dist):
+    """Resampling of observed values (optionally weighted), e.g. timed tasks from an audit."""
+
+    dist: Literal["empirical"] = "empirical"
+    values: list[float] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @field_validator("values")
+    @classmethod
+    def _non_negative(cls, v):
+        if any(x < 0 for x in v):
+            raise ValueError("durations must be >= 0")
+        return v
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError("weights must have one entry per value")
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be >= 0 and not all zero")
+        return self
+
+    def _p(self):
+        if self.weights is None:
+            return None
+        w = np.asarray(self.weights, dtype=float)
+        return w / w.sum()
+
+    def sample(self, rng, size):
+        return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
+
+    @property
+    def mean(self) -> float:
+        p = self._p()
+        v = np.asarray(self.values, dtype=float)
+        return float(v.mean() if p is None else (v * p).sum())
+
+    def scaled(self, factor):
+        return Empirical(values=[x * factor for x in self.values], weights=self.weights)
+
+
+Dist = Annotated[
+    Union[Exponential, LogNormal, Gamma, Triangular, Uniform, Deterministic, Empirical],
+    Field(discriminator="dist"),
+]
+
+DIST_NAMES = ("exponential", "lognormal", "gamma", "triangular", "uniform", "deterministic", "empirical")
+
+
+def coerce_dist(value: Any) -> Any:
+    """Let a bare number stand for a deterministic duration."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"dist": "deterministic", "value": value}
+    return value
+
+
+def dump_dist(d: _Dist) -> dict:
+    """A dist as the plain mapping a user would write (``mean`` not ``mean_``)."""
+    return d.model_dump(by_alias=True)
+
+
+class Sampler:
+    """Draws one value at a time from a distribution, in blocks (numpy calls are costly)."""
+
+    __slots__ = ("_dist", "_rng", "_buf", "_i", "_block")
+
+    def __init__(self, dist: _Dist, rng: np.random.Generator, block: int = 256):
+        self._dist, self._rng, self._block = dist, rng, block
+        self._buf = np.empty(0)
+        self._i = 0
+
+    def __call__(self) -> float:
+        if self._i >= len(self._buf):
+            self._buf = self._dist.sample(self._rng, self._block)
+            self._i = 0
+        self._i += 1
+        return float(self._buf[self._i - 1])

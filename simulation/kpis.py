@@ -1,0 +1,199 @@
+"""KPIs of one replication, as pure functions over its record tables.
+
+Every KPI is defined once here and documented in the README ("KPI definitions"). Work
+arriving during the warm-up is excluded; time-based figures are clipped to the window
+[warm-up end, horizon end]. Per-department rows use the department of the work; staff
+figures (utilisation, interruptions per on-duty hour) are in ``staff_kpis``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .calendar import MINUTES_PER_DAY, working_days_between
+
+ALL = "ALL"
+
+
+def _clip(df: pd.DataFrame, start: float, end: float, a: str = "start", b: str = "end") -> pd.Series:
+    """Minutes of each [a, b) interval inside the window [start, end)."""
+    return (df[b].clip(upper=end) - df[a].clip(lower=start)).clip(lower=0.0)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den > 0 else float("nan")
+
+
+def _p90(x: pd.Series) -> float:
+    return float(np.percentile(x, 90)) if len(x) else float("nan")
+
+
+def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float) -> dict[str, float]:
+    """Pickup, waits and abandonment of first-leg calls arriving after the warm-up."""
+    c = calls[(calls.arrival >= warmup)]
+    first = c[c.leg == "first"]
+    answered = first[first.outcome == "answered"]
+    abandoned = first[first.outcome == "abandoned"]
+    resolved = len(answered) + len(abandoned)
+    wait = answered.answered - answered.arrival
+    # Callers whose first attempt is in the window, followed over all their redials.
+    own = first[first.caller_id.isin(first.caller_id[first.attempt == 1])]
+    caller_ok = own.outcome.eq("answered").groupby(own.caller_id).any()
+    caller_done = ~own.outcome.eq("in_system").groupby(own.caller_id).any()
+    transfers = c[c.leg == "transfer"]
+    t_res = transfers[transfers.outcome.isin(["answered", "abandoned"])]
+    return {
+        "calls_attempted": float(len(first)),
+        "calls_offered": float(resolved),
+        "calls_answered": float(len(answered)),
+        "calls_abandoned": float(len(abandoned)),
+        "calls_closed": float((first.outcome == "closed").sum()),
+        "calls_in_system": float((first.outcome == "in_system").sum()),
+        "closed_share": _ratio((first.outcome == "closed").sum(), len(first)),
+        "pickup_rate": _ratio(len(answered), resolved),
+        "pickup_rate_callers": _ratio((caller_ok & caller_done).sum(), caller_done.sum()),
+        "service_level": _ratio((wait <= sl_minutes).sum(), resolved),
+        "abandonment_rate": _ratio(len(abandoned), resolved),
+        "wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
+        "wait_p90_min": _p90(wait),
+        "transfers": float(len(transfers)),
+        "transfer_abandonment_rate": _ratio((t_res.outcome == "abandoned").sum(), len(t_res)),
+    }
+
+
+def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """Waiting at the desk for walk-ins arriving after the warm-up."""
+    v = visits[visits.arrival >= warmup]
+    served = v[v.outcome == "served"]
+    wait = served.started - served.arrival
+    left = (v.outcome == "left").sum()
+    return {
+        "walkins": float(len(v)),
+        "walkin_wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
+        "walkin_wait_p90_min": _p90(wait),
+        "walkins_left_share": _ratio(left, len(served) + left),
+        "walkins_closed": float((v.outcome == "closed").sum()),
+    }
+
+
+def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
+                open_days: np.ndarray) -> dict[str, float]:
+    """Delay from dictation to sending, on-time share and report backlog."""
+    r = reports[reports.dictated >= warmup]
+    sent = r[r.status == "sent"]
+    delay_days = (sent.sent - sent.dictated) / MINUTES_PER_DAY
+    day_gap = np.floor(sent.sent / MINUTES_PER_DAY) - np.floor(sent.dictated / MINUTES_PER_DAY)
+    on_time = (day_gap <= sent.target_days).sum()
+    # An unsent report counts as late only once its deadline has passed within the horizon.
+    unsent = r[r.status != "sent"]
+    deadline = (np.floor(unsent.dictated / MINUTES_PER_DAY) + unsent.target_days + 1) * MINUTES_PER_DAY
+    known_late = (deadline <= horizon).sum()
+    wdays = working_days_between(sent.dictated.to_numpy(), sent.sent.to_numpy(), open_days)
+    return {
+        "reports_dictated": float(len(r)),
+        "reports_sent": float(len(sent)),
+        "report_delay_mean_days": float(delay_days.mean()) if len(sent) else float("nan"),
+        "report_delay_median_days": float(delay_days.median()) if len(sent) else float("nan"),
+        "report_delay_p90_days": _p90(delay_days),
+        "report_delay_mean_working_days": float(wdays.mean()) if len(sent) else float("nan"),
+        "report_on_time_share": _ratio(on_time, len(sent) + known_late),
+        "report_backlog": float((reports.status != "sent").sum()),
+    }
+
+
+def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
+              warmup: float, horizon: float, categories: list[str]) -> dict[str, float]:
+    """Interruptions, backlog and time shares per audit category."""
+    seg = segments.assign(minutes=_clip(segments, warmup, horizon))
+    busy = seg.minutes.sum()
+    deferrable = seg[~seg.urgent]
+    t = tasks[(~tasks.urgent) & (tasks.created >= warmup)]
+    done = t[t.status == "done"]
+    hit = set(tasks.task_id[tasks.n_interruptions > 0])
+    hit_time = deferrable.minutes[deferrable.item_id.isin(hit)].sum()
+    n_int = (interruptions.time >= warmup).sum()
+    backlog = tasks[(tasks.status == "backlog") & (~tasks.urgent)]
+    out = {
+        "interruptions": float(n_int),
+        "interruptions_per_deferrable_hour": _ratio(n_int, deferrable.minutes.sum() / 60),
+        "interrupted_task_share": _ratio((done.n_interruptions > 0).sum(), len(done)),
+        "interrupted_time_share": _ratio(hit_time, busy),
+        "resumption_hours": float(t.resumption.sum() / 60),
+        "deferrable_turnaround_mean_min": float((done.finished - done.created).mean())
+        if len(done) else float("nan"),
+        "backlog_tasks": float(len(backlog)),
+        "backlog_hours": float(backlog.remaining.sum() / 60),
+        "busy_hours": float(busy / 60),
+    }
+    by_cat = seg.groupby("category").minutes.sum()
+    for cat in categories:
+        out[f"share_{cat}"] = _ratio(by_cat.get(cat, 0.0), busy)
+    return out
+
+
+def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
+               warmup: float, horizon: float, categories: list[str]) -> pd.DataFrame:
+    """Utilisation, interruptions per on-duty hour and time shares per secretary, team, ALL."""
+    pres = presence.assign(minutes=_clip(presence, warmup, horizon))
+    seg = segments.assign(minutes=_clip(segments, warmup, horizon))
+    ints = interruptions[interruptions.time >= warmup]
+    rows = []
+    groups = [("secretary", n, pres.secretary == n, seg.secretary == n, ints.secretary == n)
+              for n in sorted(set(pres.secretary) | set(seg.secretary))]
+    groups += [("team", n, pres.team == n, seg.team == n, ints.team == n)
+               for n in sorted(set(pres.team) | set(seg.team))]
+    groups.append(("all", ALL, slice(None), slice(None), slice(None)))
+    team_of = dict(zip(pres.secretary, pres.team)) | dict(zip(seg.secretary, seg.team))
+    for level, name, pm, sm, im in groups:
+        on_duty = pres.minutes[pm].sum()
+        s = seg[sm]
+        busy = s.minutes.sum()
+        n_int = len(ints[im])
+        row = {"level": level, "name": name,
+               "team": team_of.get(name, name) if level == "secretary" else name,
+               "on_duty_hours": on_duty / 60, "busy_hours": busy / 60,
+               "utilisation": _ratio(busy, on_duty),
+               "interruptions": float(n_int),
+               "interruptions_per_hour": _ratio(n_int, on_duty / 60)}
+        by_cat = s.groupby("category").minutes.sum()
+        for cat in categories:
+            row[f"share_{cat}"] = _ratio(by_cat.get(cat, 0.0), busy)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,
+                    sl_minutes: float, open_days: np.ndarray, categories: list[str],
+                    departments: list[str]) -> pd.DataFrame:
+    """One KPI row per department plus an ``ALL`` row."""
+    staff_all = staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
+                           warmup, horizon, categories)
+    all_row = staff_all[staff_all.level == "all"].iloc[0]
+    rows = []
+    for dept in [ALL, *departments]:
+        pick = (lambda df: df) if dept == ALL else (lambda df, d=dept: df[df.department == d])
+        row: dict[str, object] = {"department": dept}
+        row.update(call_kpis(pick(tables["calls"]), warmup, sl_minutes))
+        row.update(visit_kpis(pick(tables["visits"]), warmup))
+        row.update(report_kpis(pick(tables["reports"]), warmup, horizon, open_days))
+        row.update(work_kpis(pick(tables["tasks"]), pick(tables["segments"]),
+                             pick(tables["interruptions"]), warmup, horizon, categories))
+        # Staff belong to teams, not departments: on-duty figures only for the whole group.
+        row["utilisation"] = all_row.utilisation if dept == ALL else float("nan")
+        row["interruptions_per_hour"] = (all_row.interruptions_per_hour if dept == ALL
+                                         else float("nan"))
+        row["on_duty_hours"] = all_row.on_duty_hours if dept == ALL else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def hourly_pickup(calls: pd.DataFrame, warmup: float) -> pd.DataFrame:
+    """Offered and answered first-leg calls per department and hour of day."""
+    c = calls[(calls.arrival >= warmup) & (calls.leg == "first")]
+    c = c[c.outcome.isin(["answered", "abandoned"])]
+    hour = ((c.arrival % MINUTES_PER_DAY) // 60).astype(int)
+    g = c.assign(hour=hour, answered_flag=(c.outcome == "answered")).groupby(["department", "hour"])
+    out = g.agg(offered=("answered_flag", "size"), answered=("answered_flag", "sum")).reset_index()
+    tot = out.groupby("hour")[["offered", "answered"]].sum().reset_index().assign(department=ALL)
+    return pd.concat([tot, out], ignore_index=True)[["department", "hour", "offered", "answered"]]

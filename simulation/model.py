@@ -1,0 +1,98 @@
+"""One replication of a scenario: build the secretariats, run the clock, return the records."""
+
+from __future__ import annotations
+
+import pandas as pd
+import simpy
+
+from .calendar import MINUTES_PER_DAY
+from .consistency import demanded_work, team_serves
+from .context import Context, OpeningHours
+from .demand import CallLine, Desk, TaskSource
+from .dispatch import Secretariat
+from .distributions import Sampler
+from .records import Recorder
+from .reports import ReportPipeline
+from .scenario import (
+    BackOfficeStream,
+    CallStream,
+    DictationStream,
+    DoctorRequestStream,
+    Scenario,
+    WalkInStream,
+)
+from .secretary import Secretary
+from .seeding import RandomStreams
+from .staff import absent_days, line_open_intervals, presence_plan
+
+
+class Model:
+    """The secretariats of a scenario for one replication (seed, replication number)."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
+        self.scenario = scenario
+        self.horizon = scenario.calendar.horizon_days * MINUTES_PER_DAY
+        self.env = simpy.Environment()
+        streams = RandomStreams(seed, replication)
+        self.recorder = Recorder()
+        self.secretariat = Secretariat(scenario.interruptions, streams.get("routing"))
+        self.ctx = Context(scenario, self.env, self.secretariat, self.recorder, streams,
+                           OpeningHours(line_open_intervals(scenario)))
+        self.secretaries = self._staff(streams)
+        self._declare_work()
+        self.sources = self._sources()
+
+    def _staff(self, streams: RandomStreams) -> list[Secretary]:
+        sc = self.scenario
+        resume = Sampler(sc.interruptions.resumption_cost, streams.get("resumption_cost"))
+        staff = []
+        for team_name, name, sec in sc.secretaries():
+            absent = absent_days(sec, sc.calendar.horizon_days, streams.get("absence", name))
+            for day in absent.nonzero()[0]:
+                self.recorder.absences.append((name, team_name, int(day)))
+            plan = presence_plan(sc, sec, absent)
+            staff.append(Secretary(self.env, name, team_name, sec.home_department,
+                                   sc.teams[team_name].specialty_penalty, plan, self.recorder,
+                                   resume))
+        return staff
+
+    def _declare_work(self) -> None:
+        keys = {(d, k, c): k for d, _s, k, c in demanded_work(self.scenario)}
+        for (dept, kind, cat) in sorted(keys):
+            eligible = [s for s in self.secretaries
+                        if team_serves(self.scenario, s.team, dept, kind, cat)]
+            urgent = kind in ("call", "transferred_call", "walk_in", "doctor_request")
+            self.secretariat.add_work_key((dept, kind, cat), eligible, self.ctx.rank(kind, urgent))
+
+    def _sources(self) -> list:
+        out = []
+        for dname, dept in self.scenario.departments.items():
+            for sname, s in dept.streams.items():
+                if isinstance(s, CallStream):
+                    out.append(CallLine(self.ctx, dname, sname, s))
+                elif isinstance(s, WalkInStream):
+                    out.append(Desk(self.ctx, dname, sname, s))
+                elif isinstance(s, (DoctorRequestStream, BackOfficeStream)):
+                    out.append(TaskSource(self.ctx, dname, sname, s))
+                elif isinstance(s, DictationStream):
+                    out.append(ReportPipeline(self.ctx, dname, sname, s))
+        return out
+
+    def run(self) -> dict[str, pd.DataFrame]:
+        """Simulate the whole horizon and return the record tables."""
+        for sec in self.secretaries:
+            sec.start(self.secretariat)
+        for src in self.sources:
+            src.start()
+        self.env.run(until=self.horizon)
+        for sec in self.secretaries:
+            sec.close_books(self.horizon)
+        for src in self.sources:
+            if isinstance(src, CallLine):
+                src.close_books(self.horizon)
+        return self.recorder.tables(self.horizon)
+
+
+def simulate(scenario: Scenario, seed: int, replication: int = 0) -> dict[str, pd.DataFrame]:
+    """Records of one replication of ``scenario``."""
+    return Model(scenario, seed, replication).run()

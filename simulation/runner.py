@@ -1,0 +1,157 @@
+"""Replications of a scenario: seeding, executors, KPI tables and confidence intervals.
+
+Replication k of any scenario run with seed s uses the random streams (s, k, names...),
+so scenarios sharing streams see the same arrivals (common random numbers) and the same
+(s, k) always gives the same output, whatever executor ran it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from . import kpis
+from .calendar import MINUTES_PER_DAY
+from .consistency import demanded_work
+from .executors import Executor, SerialExecutor
+from .model import simulate
+from .scenario import AUDIT_CATEGORIES, Scenario
+from .staff import open_day_mask
+from .stats import summarise
+
+
+@dataclass
+class Replication:
+    """Everything one replication produced."""
+
+    replication: int
+    kpis: pd.DataFrame
+    staff: pd.DataFrame
+    hourly: pd.DataFrame
+    events: dict[str, pd.DataFrame] | None
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    """KPIs of all replications of one scenario, with their confidence intervals."""
+
+    scenario: Scenario
+    seed: int
+    kpis: pd.DataFrame  # one row per replication and department (incl. ALL)
+    staff: pd.DataFrame  # one row per replication and secretary / team / ALL
+    hourly: pd.DataFrame  # offered and answered calls per replication, department, hour
+    summary: pd.DataFrame  # mean and CI per department and KPI
+    events: dict[str, pd.DataFrame] = field(default_factory=dict)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def kpi(self, name: str, department: str = kpis.ALL) -> pd.Series:
+        """One KPI's summary row (mean, ci_low, ci_high, n)."""
+        s = self.summary
+        row = s[(s.department == department) & (s.kpi == name)]
+        if row.empty:
+            raise KeyError(f"no KPI '{name}' for department '{department}'")
+        return row.iloc[0]
+
+
+def categories_of(scenario: Scenario) -> list[str]:
+    """Audit categories to report: the standard ones plus any the scenario uses."""
+    used = {c for *_, c in demanded_work(scenario)}
+    return list(AUDIT_CATEGORIES) + sorted(used - set(AUDIT_CATEGORIES))
+
+
+def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True) -> Replication:
+    """Run one replication and compute its KPI tables."""
+    t0 = time.perf_counter()
+    tables = simulate(scenario, seed, replication)
+    cal = scenario.calendar
+    warmup = cal.warmup_days * MINUTES_PER_DAY
+    horizon = cal.horizon_days * MINUTES_PER_DAY
+    cats = categories_of(scenario)
+    dept_rows = kpis.department_rows(tables, warmup, horizon,
+                                     scenario.kpis.service_level_seconds / 60,
+                                     open_day_mask(scenario), cats, list(scenario.departments))
+    staff = kpis.staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
+                            warmup, horizon, cats)
+    hourly = kpis.hourly_pickup(tables["calls"], warmup)
+    for df in (dept_rows, staff, hourly):
+        df.insert(0, "replication", replication)
+    if events:
+        for df in tables.values():
+            df.insert(0, "replication", replication)
+    return Replication(replication, dept_rows, staff, hourly, tables if events else None,
+                       time.perf_counter() - t0)
+
+
+def run(
+    scenario: Scenario,
+    replications: int = 20,
+    seed: int = 1,
+    executor: Executor | None = None,
+    events: bool = True,
+    on_replication: Callable[[Replication], None] | None = None,
+    first_replication: int = 0,
+) -> RunResult:
+    """Run ``replications`` replications and summarise them.
+
+    ``on_replication`` is called with each replication in replication order (as soon as
+    all earlier ones are done), e.g. to stream results to disk; when given, event tables
+    are passed to it and not kept in the result. A replication that fails is reported in
+    ``failures`` and the others still count.
+    """
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    executor = executor or SerialExecutor()
+    t0 = time.perf_counter()
+    reps = list(range(first_replication, first_replication + replications))
+    tasks = [(replicate, (scenario, seed, r, events)) for r in reps]
+    done: dict[int, Replication] = {}
+    failures: list[tuple[int, str]] = []
+    buffered: dict[int, Replication | None] = {}
+    next_index = 0
+    kept_events: list[dict[str, pd.DataFrame]] = []
+    interrupted = False
+    try:
+        for i, result in executor.run(tasks):
+            if isinstance(result, BaseException):
+                failures.append((reps[i], f"{type(result).__name__}: {result}"))
+                buffered[i] = None
+            else:
+                buffered[i] = result
+            while next_index in buffered:
+                rep = buffered.pop(next_index)
+                next_index += 1
+                if rep is None:
+                    continue
+                if on_replication is not None:
+                    on_replication(rep)
+                    rep.events = None
+                elif rep.events is not None:
+                    kept_events.append(rep.events)
+                done[rep.replication] = rep
+    except KeyboardInterrupt:
+        # Ctrl-C: keep and return what was completed rather than losing it.
+        interrupted = True
+    result = _assemble(scenario, seed, done, kept_events, failures, time.perf_counter() - t0)
+    result.interrupted = interrupted
+    return result
+
+
+def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult:
+    ordered = [done[k] for k in sorted(done)]
+    cat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
+    kpi_table = cat([r.kpis for r in ordered])
+    staff = cat([r.staff for r in ordered])
+    hourly = cat([r.hourly for r in ordered])
+    summary = (summarise(kpi_table, ["department"]) if not kpi_table.empty
+               else pd.DataFrame(columns=["department", "kpi", "mean", "ci_low", "ci_high", "n"]))
+    events = {}
+    if kept_events:
+        events = {name: pd.concat([e[name] for e in kept_events], ignore_index=True)
+                  for name in kept_events[0]}
+    return RunResult(scenario, seed, kpi_table, staff, hourly, summary, events, failures, seconds)

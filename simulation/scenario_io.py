@@ -1,0 +1,161 @@
+"""Reading and writing scenario files, and turning validation failures into sentences.
+
+Every failure becomes a ``ScenarioError`` whose lines each name the field (as a dotted
+path such as ``departments.cardiology.streams.calls.arrivals.per_day``) and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from . import scenario as sc
+from .consistency import problems, resolve
+from .distributions import DIST_NAMES
+from .scenario import Scenario
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; ``problems`` holds (field path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]], source: str | None = None):
+        self.problems = problems
+        self.source = source
+        head = f"{source}: " if source else ""
+        lines = [f"{head}{len(problems)} problem(s) in the scenario:"] if len(problems) > 1 else []
+        lines += [f"{head if len(problems) == 1 else '  - '}{p}: {m}" if p else f"{head}{m}"
+                  for p, m in problems]
+        super().__init__("\n".join(lines))
+
+
+def _all_field_names() -> set[str]:
+    names: set[str] = set()
+    for obj in vars(sc).values():
+        if isinstance(obj, type) and issubclass(obj, BaseModel):
+            for fname, f in obj.model_fields.items():
+                names.add(f.alias or fname)
+    return names | {"dist", "mean", "cv", "low", "mode", "high", "value", "values", "weights"}
+
+
+def _walk(data: Any, loc: tuple) -> tuple[str, Any]:
+    """Dotted path of a pydantic error location, skipping union tags that are not keys."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(node, Mapping):
+            if item in node:
+                node = node[item]
+                parts.append(str(item))
+                continue
+            tag = node.get("type", node.get("dist"))
+            if item == tag or item in DIST_NAMES or item in ("function-after", "function-before"):
+                continue
+            parts.append(str(item))
+            node = None
+        elif isinstance(node, list) and isinstance(item, int) and item < len(node):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+            node = node[item]
+        elif isinstance(item, str) and ("[" in item or item.startswith("function")):
+            continue
+        else:
+            parts.append(str(item))
+            node = None
+    return ".".join(parts), node
+
+
+def _sentence(err: dict, data: Any) -> tuple[str, str]:
+    path, _ = _walk(data, err["loc"])
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        field = path.rsplit(".", 1)[-1]
+        close = difflib.get_close_matches(field, _all_field_names(), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; remove it (see docs/scenario.md)"
+        return path, f"unknown field '{field}'{hint}"
+    if kind == "missing":
+        return path, "is required but missing; add it (see docs/scenario.md)"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return path, (f"'{ctx.get('tag')}' is not one of {ctx.get('expected_tags')}; "
+                      "fix the 'type' or 'dist' field")
+    if kind == "union_tag_not_found":
+        return path, "needs a 'type' (for a stream) or 'dist' (for a distribution) field"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+    return path, f"{msg[0].lower() + msg[1:]}{shown}"
+
+
+def validate(data: Any, source: str | None = None) -> Scenario:
+    """A checked, resolved ``Scenario`` from plain data, or a ``ScenarioError``."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError([("", "the file must hold a mapping of fields (name, calendar, "
+                                  "departments, teams...), not a " + type(data).__name__)], source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        found = []
+        for err in exc.errors():
+            s = _sentence(err, data)
+            if s not in found:
+                found.append(s)
+        raise ScenarioError(found, source) from None
+    issues = problems(scenario)
+    if issues:
+        raise ScenarioError(issues, source)
+    return resolve(scenario)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file, turning a missing file or a syntax error into a ScenarioError."""
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError([("", f"file not found: '{p}'; check the path (scenarios live in "
+                                  "scenarios/)")], str(p))
+    if p.is_dir():
+        raise ScenarioError([("", f"'{p}' is a folder; give a scenario file inside it")], str(p))
+    try:
+        return yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([("", f"not valid YAML{where}: {problem}; fix the indentation or "
+                                  "quoting there")], str(p)) from None
+
+
+def load_scenario(source: str | Path | Mapping) -> Scenario:
+    """Load and validate a scenario from a YAML file path or a mapping."""
+    if isinstance(source, Mapping):
+        return validate(source)
+    return validate(read_yaml(source), str(source))
+
+
+def to_plain(scenario: Scenario) -> dict:
+    """The scenario as plain data (lists, not tuples; hour keys as integers)."""
+    return json.loads(scenario.model_dump_json(by_alias=True), object_hook=_int_keys)
+
+
+def _int_keys(obj: dict) -> dict:
+    if obj and all(isinstance(k, str) and k.isdigit() for k in obj):
+        return {int(k): v for k, v in obj.items()}
+    return obj
+
+
+def dump_yaml(scenario: Scenario, header: str = "") -> str:
+    """YAML text of a scenario, with an optional comment header."""
+    text = yaml.safe_dump(to_plain(scenario), sort_keys=False, allow_unicode=True, width=100)
+    comment = "".join(f"# {line}\n" for line in header.splitlines()) if header else ""
+    return comment + text
+
+
+def json_schema() -> dict:
+    """JSON Schema of the scenario file (for editors and external validators)."""
+    return Scenario.model_json_schema(by_alias=True)

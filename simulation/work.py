@@ -1,0 +1,119 @@
+"""Work items and the customer-side records they belong to (call attempts, visits, reports).
+
+A ``WorkItem`` is a piece of secretary work; ``urgent`` items (calls, walk-ins, doctor
+requests) may interrupt deferrable ones (typing, files) and are never interrupted.
+Plain slotted classes: they are created by the hundred thousand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+# Status values shared by items and records.
+WAITING, IN_SERVICE, DONE, ABANDONED = "waiting", "in_service", "done", "abandoned"
+
+
+class WorkItem:
+    """One task for a secretary; ``work`` is the nominal minutes still to do."""
+
+    __slots__ = (
+        "id", "kind", "department", "stream", "category", "urgent", "created", "work",
+        "nominal", "resumption", "n_interruptions", "first_start", "finished", "status",
+        "rank", "on_start", "on_done", "ref", "secretary", "pending_resume",
+    )
+
+    def __init__(self, id: int, kind: str, department: str, stream: str, category: str,
+                 urgent: bool, created: float, work: float, rank: int,
+                 on_done: Callable[[WorkItem, float], None] | None = None, ref: object = None,
+                 on_start: Callable[[WorkItem, object], None] | None = None):
+        self.id = id
+        self.kind = kind
+        self.department = department
+        self.stream = stream
+        self.category = category
+        self.urgent = urgent
+        self.created = created
+        self.work = work
+        self.nominal = work
+        self.resumption = 0.0
+        self.n_interruptions = 0
+        self.first_start = float("nan")
+        self.finished = float("nan")
+        self.status = WAITING
+        self.rank = rank
+        self.on_start = on_start
+        self.on_done = on_done
+        self.ref = ref
+        self.secretary = ""
+        self.pending_resume = False
+
+    def sort_key(self) -> tuple[float, int]:
+        """Oldest first; ties by creation order (ids are increasing)."""
+        return (self.created, self.id)
+
+
+class CallAttempt:
+    """One attempt by a caller to reach a line (a redial is a new attempt)."""
+
+    __slots__ = (
+        "id", "caller", "attempt", "leg", "department", "stream", "category", "arrival",
+        "outcome", "answered", "ended", "secretary", "service", "patience", "transfer_u",
+        "queued", "transferred",
+    )
+
+    def __init__(self, id, caller, attempt, leg, department, stream, category, arrival,
+                 service, patience, transfer_u=1.0):
+        self.id = id
+        self.caller = caller
+        self.attempt = attempt
+        self.leg = leg
+        self.department = department
+        self.stream = stream
+        self.category = category
+        self.arrival = arrival
+        self.outcome = WAITING
+        self.answered = float("nan")
+        self.ended = float("nan")
+        self.secretary = ""
+        self.service = service
+        self.patience = patience
+        self.transfer_u = transfer_u
+        self.queued = False
+        self.transferred = False
+
+
+class Visit:
+    """A patient coming to the desk."""
+
+    __slots__ = ("id", "department", "stream", "category", "arrival", "outcome", "started",
+                 "ended", "secretary", "patience")
+
+    def __init__(self, id, department, stream, category, arrival):
+        self.id = id
+        self.department = department
+        self.stream = stream
+        self.category = category
+        self.arrival = arrival
+        self.outcome = WAITING
+        self.started = float("nan")
+        self.ended = float("nan")
+        self.secretary = ""
+        self.patience = float("inf")
+
+
+class Report:
+    """A dictated report on its way: dictated -> typed -> validated -> sent."""
+
+    __slots__ = ("id", "department", "stream", "mode", "dictated", "typed", "validated", "sent",
+                 "target_days")
+
+    def __init__(self, id, department, stream, mode, dictated, target_days):
+        self.id = id
+        self.department = department
+        self.stream = stream
+        self.mode = mode
+        self.dictated = dictated
+        self.typed = float("nan")
+        self.validated = float("nan")
+        self.sent = float("nan")
+        self.target_days = target_days
