@@ -51,14 +51,27 @@ def demanded_work(scenario: Scenario) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def team_serves(scenario: Scenario, team_name: str, dept: str, kind: str, category: str) -> bool:
-    """Whether a team takes this department's work of this kind and category."""
+def _rule_covers(rule, dept: str, kind: str, category: str) -> bool:
+    if rule.departments != "all" and dept not in rule.departments:
+        return False
+    if rule.kinds != "all" and kind not in rule.kinds:
+        return False
+    return rule.categories is None or category in rule.categories
+
+
+def team_serves(scenario: Scenario, team_name: str, dept: str, kind: str, category: str,
+                stream: str | None = None) -> bool:
+    """Whether a team takes this department's work of this kind and category.
+
+    For first-leg calls of a stream with ``answered_by``, only the listed teams answer.
+    """
     team = scenario.teams[team_name]
-    if team.departments != "all" and dept not in team.departments:
-        return False
-    if team.kinds != "all" and kind not in team.kinds:
-        return False
-    return team.categories is None or category in team.categories
+    if kind == "call" and stream is not None:
+        s = scenario.departments[dept].streams[stream]
+        if getattr(s, "answered_by", None) is not None and team_name not in s.answered_by:
+            return False
+    return _rule_covers(team, dept, kind, category) or any(
+        _rule_covers(r, dept, kind, category) for r in team.also_serves)
 
 
 def problems(scenario: Scenario) -> list[Problem]:
@@ -76,17 +89,21 @@ def problems(scenario: Scenario) -> list[Problem]:
     seen: dict[str, str] = {}
     for tname, team in scenario.teams.items():
         where = f"teams.{tname}"
-        if team.departments != "all":
-            for d in team.departments:
-                if d not in depts:
-                    out.append((f"{where}.departments", _unknown("department", d, depts)))
-        if team.kinds != "all":
-            for k in team.kinds:
-                if k not in kinds:
-                    out.append((f"{where}.kinds", _unknown("task kind", k, kinds)))
-        for c in team.categories or []:
-            if c not in categories:
-                out.append((f"{where}.categories", _unknown("audit category", c, categories)))
+        rules = [(where, team)] + [(f"{where}.also_serves[{i}]", r)
+                                   for i, r in enumerate(team.also_serves)]
+        for rpath, rule in rules:
+            if rule.departments != "all":
+                for d in rule.departments:
+                    if d not in depts:
+                        out.append((f"{rpath}.departments", _unknown("department", d, depts)))
+            if rule.kinds != "all":
+                for k in rule.kinds:
+                    if k not in kinds:
+                        out.append((f"{rpath}.kinds", _unknown("task kind", k, kinds)))
+            for c in rule.categories or []:
+                if c not in categories:
+                    out.append((f"{rpath}.categories",
+                                _unknown("audit category", c, categories)))
         for sname, sec in team.secretaries.items():
             spath = f"{where}.secretaries.{sname}"
             if sname in seen:
@@ -101,24 +118,30 @@ def problems(scenario: Scenario) -> list[Problem]:
                 continue
             out.extend(_shift_problems(scenario, spath, sec))
 
-    for dname, sname, kind, cat in demanded_work(scenario):
-        if not any(team_serves(scenario, t, dname, kind, cat) for t in scenario.teams):
-            out.append((
-                f"departments.{dname}.streams.{sname}",
-                f"no team serves its '{kind}' work (department '{dname}', category '{cat}'); "
-                f"add '{dname}' and '{kind}' to a team's departments and kinds",
-            ))
-
     for dname, dept in scenario.departments.items():
         for sname, s in dept.streams.items():
+            if isinstance(s, CallStream) and s.answered_by is not None:
+                for t in s.answered_by:
+                    if t not in scenario.teams:
+                        out.append((f"departments.{dname}.streams.{sname}.answered_by",
+                                    _unknown("team", t, set(scenario.teams))))
             if isinstance(s, CallStream) and s.transfer is not None:
                 for t in s.transfer.by_teams:
                     path = f"departments.{dname}.streams.{sname}.transfer.by_teams"
                     if t not in scenario.teams:
                         out.append((path, _unknown("team", t, set(scenario.teams))))
-                    elif not team_serves(scenario, t, dname, "call", s.audit_category):
+                    elif not team_serves(scenario, t, dname, "call", s.audit_category, sname):
                         out.append((path, f"team '{t}' does not answer these calls; "
                                           "list only first-line teams that serve them"))
+
+    # Coverage is only meaningful once every name resolves.
+    for dname, sname, kind, cat in ([] if out else demanded_work(scenario)):
+        if not any(team_serves(scenario, t, dname, kind, cat, sname) for t in scenario.teams):
+            out.append((
+                f"departments.{dname}.streams.{sname}",
+                f"no team serves its '{kind}' work (department '{dname}', category '{cat}'); "
+                f"add '{dname}' and '{kind}' to a team's departments and kinds",
+            ))
 
     for k in scenario.interruptions.deferrable_first:
         if k not in kinds or k in URGENT_KINDS:
@@ -131,18 +154,21 @@ def _shift_problems(scenario: Scenario, spath: str, sec) -> list[Problem]:
     cal = scenario.calendar
     shift = scenario.shift_of(sec)
     s0, s1 = parse_clock(shift.start), parse_clock(shift.end)
-    out = []
+    closed, outside = [], []
     for day in sec.days or open_weekdays(scenario):
         hours = cal.opening_hours.get(day)
         if hours is None:
-            out.append((f"{spath}.days", f"works on {day} but the secretariat is closed that "
-                                         "day; remove the day or add opening hours for it"))
-            continue
-        o0, o1 = parse_clock(hours[0]), parse_clock(hours[1])
-        if s0 < o0 or s1 > o1:
-            out.append((f"{spath}.shift", f"shift {shift.start}-{shift.end} is outside the "
-                                          f"{day} opening hours {hours[0]}-{hours[1]}; move the "
-                                          "shift inside them or widen calendar.opening_hours"))
+            closed.append(day)
+        elif s0 < parse_clock(hours[0]) or s1 > parse_clock(hours[1]):
+            outside.append(f"{day} {hours[0]}-{hours[1]}")
+    out = []
+    if closed:
+        out.append((f"{spath}.days", f"works on {', '.join(closed)} but the secretariat is "
+                                     "closed then; remove those days or add opening hours"))
+    if outside:
+        out.append((f"{spath}.shift", f"shift {shift.start}-{shift.end} is outside the opening "
+                                      f"hours ({'; '.join(outside)}); move the shift inside them "
+                                      "or widen calendar.opening_hours"))
     return out
 
 

@@ -31,7 +31,7 @@ def rank_of(kind: str, urgent: bool, policy: InterruptionPolicy) -> int:
     return DEFERRABLE_RANK + (first.index(kind) if kind in first else len(first))
 
 
-WorkKey = tuple[str, str, str]  # (department, kind, audit category)
+WorkKey = tuple[str, str, str, str]  # (department, stream, kind, audit category)
 
 
 class Secretariat:
@@ -42,19 +42,27 @@ class Secretariat:
         self.rng = routing_rng
         self.queues: dict[WorkKey, list] = {}
         self.eligible: dict[WorkKey, list[Secretary]] = {}
+        self._shared: dict[tuple, list] = {}
 
     def add_work_key(self, key: WorkKey, secretaries: list[Secretary], rank: int) -> None:
-        """Declare a kind of work, who may do it, and its rank."""
-        queue: list = []
+        """Declare a kind of work, who may do it, and its rank.
+
+        Work with the same rank and the same eligible secretaries shares one queue (its
+        order is age either way), which keeps the number of queues scanned small.
+        """
+        group = (rank, tuple(id(s) for s in secretaries))
+        queue = self._shared.get(group)
+        if queue is None:
+            queue = self._shared[group] = []
+            for sec in secretaries:
+                sec.add_queue(rank, queue)
         self.queues[key] = queue
         self.eligible[key] = secretaries
-        for sec in secretaries:
-            sec.add_queue(rank, queue)
 
     # ------------------------------------------------------------------ arrivals
     def submit(self, item: WorkItem) -> bool:
         """Hand new work to a secretary or queue it; True if it started at once."""
-        key = (item.department, item.kind, item.category)
+        key = (item.department, item.stream, item.kind, item.category)
         candidates = self.eligible[key]
         target = self._urgent_target(candidates) if item.urgent else self._longest_idle(candidates)
         if target is not None:
@@ -66,7 +74,7 @@ class Secretariat:
     def push(self, item: WorkItem) -> None:
         """Put an item in its queue at its place (rank, then age)."""
         item.status = WAITING
-        heapq.heappush(self.queues[(item.department, item.kind, item.category)],
+        heapq.heappush(self.queues[(item.department, item.stream, item.kind, item.category)],
                        (item.created, item.id, item))
 
     def _longest_idle(self, candidates: list[Secretary]) -> Secretary | None:
@@ -112,4 +120,5 @@ class Secretariat:
 
     def waiting_items(self) -> list[WorkItem]:
         """Everything still queued (for the end-of-horizon backlog)."""
-        return [entry[2] for q in self.queues.values() for entry in q if entry[2].status == WAITING]
+        return [entry[2] for q in self._shared.values() for entry in q
+                if entry[2].status == WAITING]

@@ -14,6 +14,7 @@ from .distributions import Sampler
 from .records import Recorder
 from .reports import ReportPipeline
 from .scenario import (
+    URGENT_KINDS,
     BackOfficeStream,
     CallStream,
     DictationStream,
@@ -57,12 +58,12 @@ class Model:
         return staff
 
     def _declare_work(self) -> None:
-        keys = {(d, k, c): k for d, _s, k, c in demanded_work(self.scenario)}
-        for (dept, kind, cat) in sorted(keys):
+        for dept, stream, kind, cat in demanded_work(self.scenario):
             eligible = [s for s in self.secretaries
-                        if team_serves(self.scenario, s.team, dept, kind, cat)]
-            urgent = kind in ("call", "transferred_call", "walk_in", "doctor_request")
-            self.secretariat.add_work_key((dept, kind, cat), eligible, self.ctx.rank(kind, urgent))
+                        if team_serves(self.scenario, s.team, dept, kind, cat, stream)]
+            urgent = kind in URGENT_KINDS
+            self.secretariat.add_work_key((dept, stream, kind, cat), eligible,
+                                          self.ctx.rank(kind, urgent))
 
     def _sources(self) -> list:
         out = []

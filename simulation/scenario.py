@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from .calendar import WEEKDAYS, parse_clock
 from .distributions import Deterministic, Dist, Exponential, coerce_dist
+from .lever_specs import Lever
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DistField = Annotated[Dist, BeforeValidator(coerce_dist)]
@@ -161,11 +162,20 @@ class OnlineBooking(Strict):
     """Part of a stream diverted to online booking, each leaving a short check task."""
 
     share: float = Field(0.0, ge=0, le=1, description="Share of arrivals booked online instead.")
+    averted_share: float = Field(
+        0.0, ge=0, le=1, description="Further share that no longer happens (e.g. SMS reminders)."
+    )
     check: DistField = Field(
         default_factory=lambda: Deterministic(value=2.0),
         description="Secretary time to check one online booking.",
     )
     check_category: str = "booking"
+
+    @model_validator(mode="after")
+    def _total(self):
+        if self.share + self.averted_share > 1:
+            raise ValueError("share + averted_share must not exceed 1")
+        return self
 
 
 class VoiceRecognition(Strict):
@@ -198,6 +208,9 @@ class CallStream(_Stream):
     redial: Redial = Field(default_factory=Redial)
     online: OnlineBooking | None = None
     transfer: Transfer | None = None
+    answered_by: list[str] | None = Field(
+        None, description="If set, only these teams answer these calls first (a booking desk)."
+    )
 
 
 class WalkInStream(_Stream):
@@ -302,6 +315,16 @@ class Secretary(Strict):
     )
 
 
+class ServiceRule(Strict):
+    """Work a team takes: these departments' tasks of these kinds (and categories)."""
+
+    departments: list[str] | Literal["all"] = Field(description="Departments served, or 'all'.")
+    kinds: list[str] | Literal["all"] = Field("all", description="Task kinds served, or 'all'.")
+    categories: list[str] | None = Field(
+        None, description="If set, only work of these audit categories."
+    )
+
+
 class Team(Strict):
     """Secretaries sharing a set of work: dedicated (one department) or pooled (several)."""
 
@@ -310,6 +333,10 @@ class Team(Strict):
     kinds: list[str] | Literal["all"] = Field("all", description="Task kinds served, or 'all'.")
     categories: list[str] | None = Field(
         None, description="If set, only work of these audit categories."
+    )
+    also_serves: list[ServiceRule] = Field(
+        default_factory=list,
+        description="Further work taken, e.g. other departments' calls in a phone pool.",
     )
     specialty_penalty: float = Field(
         0.0, ge=0, description="Extra share of handling time outside the home department."
@@ -364,6 +391,13 @@ class Scenario(Strict):
     teams: dict[str, Team] = Field(min_length=1)
     interruptions: InterruptionPolicy = Field(default_factory=InterruptionPolicy)
     kpis: KpiSettings = Field(default_factory=KpiSettings)
+    levers: list[Lever] = Field(
+        default_factory=list, description="Reorganisations to apply, in order (see levers)."
+    )
+    applied_levers: list[Lever] = Field(
+        default_factory=list,
+        description="Levers already applied to this (resolved) scenario; kept as a record.",
+    )
 
     def shift_of(self, secretary: Secretary) -> Shift:
         """The secretary's shift, resolving a named shift."""

@@ -89,6 +89,9 @@ def _sentence(err: dict, data: Any) -> tuple[str, str]:
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
+    msg = msg.replace("Input should be", "must be").replace("greater than or equal to", ">=")
+    msg = msg.replace("less than or equal to", "<=").replace("greater than", ">")
+    msg = msg.replace("less than", "<")
     shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
     return path, f"{msg[0].lower() + msg[1:]}{shown}"
 
@@ -98,6 +101,8 @@ def validate(data: Any, source: str | None = None) -> Scenario:
     if not isinstance(data, Mapping):
         raise ScenarioError([("", "the file must hold a mapping of fields (name, calendar, "
                                   "departments, teams...), not a " + type(data).__name__)], source)
+    # Top-level 'x-...' keys only hold YAML anchors (shapes, durations) reused below.
+    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,3 @@
+"""Sub-commands beyond run/validate/schema, each registering its own parser."""
+
+REGISTER: list = []

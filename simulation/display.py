@@ -1,0 +1,108 @@
+"""Text and JSON views of KPI summaries for the terminal (pure formatting)."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import pandas as pd
+
+# (kpi, label, unit) in the order a reader scans them; "%" values are shares shown x100.
+HEADLINE = [
+    ("pickup_rate", "Call pickup rate (per attempt)", "%"),
+    ("pickup_rate_callers", "Callers eventually answered", "%"),
+    ("service_level", "Answered within SL threshold", "%"),
+    ("wait_mean_min", "Mean wait to pickup", "min"),
+    ("wait_p90_min", "P90 wait to pickup", "min"),
+    ("abandonment_rate", "Abandonment", "%"),
+    ("closed_share", "Calls hitting a closed line", "%"),
+    ("walkin_wait_mean_min", "Walk-in mean wait", "min"),
+    ("interruptions_per_hour", "Interruptions per on-duty hour", "/h"),
+    ("interrupted_task_share", "Deferrable tasks interrupted", "%"),
+    ("interrupted_time_share", "Worked time on interrupted tasks", "%"),
+    ("report_delay_mean_days", "Report delay, mean", "days"),
+    ("report_delay_p90_days", "Report delay, P90", "days"),
+    ("report_on_time_share", "Reports sent on time", "%"),
+    ("report_backlog", "Reports not sent at end", "n"),
+    ("backlog_hours", "Deferrable backlog at end", "h"),
+    ("utilisation", "Utilisation", "%"),
+]
+
+
+def _fmt(value: float, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if unit == "%":
+        return f"{100 * value:.1f}%"
+    if unit == "n":
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def share_rows(summary: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Headline rows for every audit-category time share present in a summary."""
+    cats = [k for k in summary.kpi.unique() if str(k).startswith("share_")]
+    return [(k, f"Time share: {k[len('share_'):].replace('_', ' ')}", "%") for k in cats]
+
+
+def kpi_table(summary: pd.DataFrame, title: str = "") -> str:
+    """KPI x department table: ALL with its 95% CI, then each department's mean."""
+    depts = list(dict.fromkeys(summary.department))
+    idx = summary.set_index(["department", "kpi"])
+    rows = []
+    for kpi, label, unit in HEADLINE + share_rows(summary):
+        if ("ALL", kpi) not in idx.index:
+            continue
+        a = idx.loc[("ALL", kpi)]
+        if isinstance(a["mean"], float) and math.isnan(a["mean"]) and unit != "%":
+            continue
+        ci = (f"[{_fmt(a.ci_low, unit)}, {_fmt(a.ci_high, unit)}]"
+              if not math.isnan(a.ci_low) else "")
+        cells = [f"{label} ({unit})" if unit not in ("%", "n") else label,
+                 _fmt(a["mean"], unit), ci]
+        for d in depts[1:]:
+            cells.append(_fmt(idx.loc[(d, kpi)]["mean"], unit) if (d, kpi) in idx.index else "-")
+        rows.append(cells)
+    header = ["KPI", "ALL", "95% CI", *depts[1:]]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)  # noqa: E731
+                                   for i, (c, w) in enumerate(zip(cells, widths)))
+    out = [title] if title else []
+    out += [line(header), line(["-" * w for w in widths]), *[line(r) for r in rows]]
+    return "\n".join(out)
+
+
+def summary_json(summary: pd.DataFrame) -> dict:
+    """{department: {kpi: {mean, ci_low, ci_high, n}}} with NaN as null."""
+    out: dict = {}
+    for row in summary.itertuples(index=False):
+        clean = lambda v: None if isinstance(v, float) and math.isnan(v) else v  # noqa: E731
+        out.setdefault(row.department, {})[row.kpi] = {
+            "mean": clean(float(row.mean)), "ci_low": clean(float(row.ci_low)),
+            "ci_high": clean(float(row.ci_high)), "n": int(row.n)}
+    return out
+
+
+class Progress:
+    """A one-line progress counter with ETA on stderr (silent when not a terminal)."""
+
+    def __init__(self, total: int, label: str, enabled: bool | None = None):
+        self.total, self.label, self.done = total, label, 0
+        self.start = time.perf_counter()
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if not self.enabled:
+            return
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / self.done * (self.total - self.done) if self.done else 0
+        sys.stderr.write(f"\r{self.label}: {self.done}/{self.total} "
+                         f"({elapsed:.0f}s elapsed, ETA {eta:.0f}s)   ")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
