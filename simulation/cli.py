@@ -12,11 +12,10 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .errors import UsageError
 from .scenario_io import ScenarioError
 
-
-class UsageError(Exception):
-    """A command-line mistake the user can fix; printed without a traceback."""
+__all__ = ["UsageError", "main", "build_parser", "load"]
 
 
 def _common_run_args(p: argparse.ArgumentParser) -> None:

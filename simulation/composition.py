@@ -50,7 +50,11 @@ def read_composed(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
     base = read_composed(parent_path, (*_chain, p))
     base.pop("name", None)
     base.pop("description", None)
-    return deep_merge(base, data)
+    merged = deep_merge(base, data)
+    # Levers accumulate along the chain: a child adds its levers after its parent's.
+    if "levers" in base and "levers" in data:
+        merged["levers"] = list(base["levers"] or []) + list(data["levers"] or [])
+    return merged
 
 
 def set_path(data: dict, assignment: str) -> dict:

@@ -106,3 +106,47 @@ class Progress:
         if self.enabled:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def _fmt_diff(value: float, unit: str) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    if unit == "%":
+        return f"{100 * value:+.1f}pt"
+    return f"{value:+.2f}"
+
+
+COMPARE_KPIS = [
+    ("pickup_rate", "pickup", "%"),
+    ("wait_mean_min", "wait min", "min"),
+    ("interruptions_per_hour", "interr./h", "/h"),
+    ("interrupted_time_share", "interr. time", "%"),
+    ("report_delay_mean_days", "delay days", "days"),
+    ("report_on_time_share", "on time", "%"),
+    ("backlog_hours", "backlog h", "h"),
+    ("utilisation", "utilisation", "%"),
+]
+
+
+def comparison_table(comp: pd.DataFrame, baseline: str, scenarios: list[str]) -> str:
+    """Scenarios x key KPIs (ALL): mean and, in brackets, the paired difference to baseline."""
+    c = comp[comp.department == "ALL"].set_index(["scenario", "kpi"])
+    kpis = [k for k in COMPARE_KPIS if (baseline, k[0]) in c.index]
+    rows = []
+    for name in scenarios:
+        cells = [name + (" (baseline)" if name == baseline else "")]
+        for kpi, _label, unit in kpis:
+            if (name, kpi) not in c.index:
+                cells.append("-")
+                continue
+            r = c.loc[(name, kpi)]
+            text = _fmt(r["mean"], unit)
+            if name != baseline:
+                text += f" ({_fmt_diff(r['diff'], unit)}{'*' if r['diff_significant'] else ' '})"
+            cells.append(text)
+        rows.append(cells)
+    header = ["scenario", *[f"{label}" for _k, label, _u in kpis]]
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    return "\n".join("  ".join(str(x).ljust(w) if i == 0 else str(x).rjust(w)
+                               for i, (x, w) in enumerate(zip(r, widths)))
+                     for r in [header, ["-" * w for w in widths], *rows])

@@ -197,3 +197,11 @@ def hourly_pickup(calls: pd.DataFrame, warmup: float) -> pd.DataFrame:
     out = g.agg(offered=("answered_flag", "size"), answered=("answered_flag", "sum")).reset_index()
     tot = out.groupby("hour")[["offered", "answered"]].sum().reset_index().assign(department=ALL)
     return pd.concat([tot, out], ignore_index=True)[["department", "hour", "offered", "answered"]]
+
+
+def report_delays(reports: pd.DataFrame, warmup: float) -> pd.DataFrame:
+    """Delay in calendar days of each report dictated after the warm-up and sent."""
+    r = reports[(reports.dictated >= warmup) & (reports.status == "sent")]
+    return pd.DataFrame({"department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
+                         "mode": r["mode"].to_numpy(),
+                         "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy()})

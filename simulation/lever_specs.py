@@ -65,7 +65,6 @@ class FrontBackSplit(_Lever):
     """Some secretaries only do back-office work (typing, files) and are never interrupted."""
 
     lever: Literal["front_back_split"]
-    departments: Departments = "all"
     back_office: dict[str, int | list[str]] = Field(
         description="Per team: how many secretaries (the last ones) or which ones go back office."
     )
@@ -74,8 +73,9 @@ class FrontBackSplit(_Lever):
         description="Kinds done by the back office; the front keeps everything else.",
     )
     pooled_back_office: bool = Field(
-        False, description="One back-office team across the departments (a typing pool)."
+        False, description="One back-office team for all these teams' departments (a typing pool)."
     )
+    team: str = Field("back_office", description="Name of the pooled back-office team.")
 
 
 class FloatPool(_Lever):

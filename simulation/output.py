@@ -61,6 +61,7 @@ class RunWriter:
         self._stream("kpis").write(rep.kpis)
         self._stream("staff").write(rep.staff)
         self._stream("hourly").write(rep.hourly)
+        self._stream("report_delays").write(rep.report_delays)
         for name, df in (rep.events or {}).items():
             self._stream(name).write(df)
 

@@ -31,6 +31,7 @@ class Replication:
     kpis: pd.DataFrame
     staff: pd.DataFrame
     hourly: pd.DataFrame
+    report_delays: pd.DataFrame
     events: dict[str, pd.DataFrame] | None
     seconds: float
 
@@ -44,6 +45,7 @@ class RunResult:
     kpis: pd.DataFrame  # one row per replication and department (incl. ALL)
     staff: pd.DataFrame  # one row per replication and secretary / team / ALL
     hourly: pd.DataFrame  # offered and answered calls per replication, department, hour
+    report_delays: pd.DataFrame  # delay in days of every report sent (for distributions)
     summary: pd.DataFrame  # mean and CI per department and KPI
     events: dict[str, pd.DataFrame] = field(default_factory=dict)
     failures: list[tuple[int, str]] = field(default_factory=list)
@@ -79,13 +81,14 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
     staff = kpis.staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
                             warmup, horizon, cats)
     hourly = kpis.hourly_pickup(tables["calls"], warmup)
-    for df in (dept_rows, staff, hourly):
+    delays = kpis.report_delays(tables["reports"], warmup)
+    for df in (dept_rows, staff, hourly, delays):
         df.insert(0, "replication", replication)
     if events:
         for df in tables.values():
             df.insert(0, "replication", replication)
-    return Replication(replication, dept_rows, staff, hourly, tables if events else None,
-                       time.perf_counter() - t0)
+    return Replication(replication, dept_rows, staff, hourly, delays,
+                       tables if events else None, time.perf_counter() - t0)
 
 
 def run(
@@ -104,42 +107,69 @@ def run(
     are passed to it and not kept in the result. A replication that fails is reported in
     ``failures`` and the others still count.
     """
+    callback = None if on_replication is None else (lambda _i, rep: on_replication(rep))
+    return run_many([scenario], replications, seed, executor, events, callback,
+                    first_replication)[0]
+
+
+def run_many(
+    scenarios: list[Scenario],
+    replications: int = 20,
+    seed: int = 1,
+    executor: Executor | None = None,
+    events: bool = True,
+    on_replication: Callable[[int, Replication], None] | None = None,
+    first_replication: int = 0,
+) -> list[RunResult]:
+    """Run several scenarios on one executor with common random numbers.
+
+    Replication k of every scenario uses (seed, k): differences between scenarios are
+    paired. Tasks are interleaved (replication 0 of every scenario first), so a run
+    stopped early still covers every scenario. ``on_replication(scenario_index, rep)``
+    is called in replication order per scenario.
+    """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     executor = executor or SerialExecutor()
     t0 = time.perf_counter()
     reps = list(range(first_replication, first_replication + replications))
-    tasks = [(replicate, (scenario, seed, r, events)) for r in reps]
-    done: dict[int, Replication] = {}
-    failures: list[tuple[int, str]] = []
-    buffered: dict[int, Replication | None] = {}
-    next_index = 0
-    kept_events: list[dict[str, pd.DataFrame]] = []
+    order = [(j, r) for r in reps for j in range(len(scenarios))]
+    tasks = [(replicate, (scenarios[j], seed, r, events)) for j, r in order]
+    done: list[dict[int, Replication]] = [{} for _ in scenarios]
+    failures: list[list[tuple[int, str]]] = [[] for _ in scenarios]
+    buffered: list[dict[int, Replication | None]] = [{} for _ in scenarios]
+    next_rep = [reps[0]] * len(scenarios)
+    kept_events: list[list[dict[str, pd.DataFrame]]] = [[] for _ in scenarios]
     interrupted = False
     try:
         for i, result in executor.run(tasks):
+            j, r = order[i]
             if isinstance(result, BaseException):
-                failures.append((reps[i], f"{type(result).__name__}: {result}"))
-                buffered[i] = None
+                failures[j].append((r, f"{type(result).__name__}: {result}"))
+                buffered[j][r] = None
             else:
-                buffered[i] = result
-            while next_index in buffered:
-                rep = buffered.pop(next_index)
-                next_index += 1
+                buffered[j][r] = result
+            while next_rep[j] in buffered[j]:
+                rep = buffered[j].pop(next_rep[j])
+                next_rep[j] += 1
                 if rep is None:
                     continue
                 if on_replication is not None:
-                    on_replication(rep)
+                    on_replication(j, rep)
                     rep.events = None
                 elif rep.events is not None:
-                    kept_events.append(rep.events)
-                done[rep.replication] = rep
+                    kept_events[j].append(rep.events)
+                done[j][rep.replication] = rep
     except KeyboardInterrupt:
         # Ctrl-C: keep and return what was completed rather than losing it.
         interrupted = True
-    result = _assemble(scenario, seed, done, kept_events, failures, time.perf_counter() - t0)
-    result.interrupted = interrupted
-    return result
+    seconds = time.perf_counter() - t0
+    results = []
+    for j, scenario in enumerate(scenarios):
+        result = _assemble(scenario, seed, done[j], kept_events[j], failures[j], seconds)
+        result.interrupted = interrupted
+        results.append(result)
+    return results
 
 
 def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult:
@@ -148,10 +178,12 @@ def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult
     kpi_table = cat([r.kpis for r in ordered])
     staff = cat([r.staff for r in ordered])
     hourly = cat([r.hourly for r in ordered])
+    delays = cat([r.report_delays for r in ordered])
     summary = (summarise(kpi_table, ["department"]) if not kpi_table.empty
                else pd.DataFrame(columns=["department", "kpi", "mean", "ci_low", "ci_high", "n"]))
     events = {}
     if kept_events:
         events = {name: pd.concat([e[name] for e in kept_events], ignore_index=True)
                   for name in kept_events[0]}
-    return RunResult(scenario, seed, kpi_table, staff, hourly, summary, events, failures, seconds)
+    return RunResult(scenario, seed, kpi_table, staff, hourly, delays, summary, events, failures,
+                     seconds)

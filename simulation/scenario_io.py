@@ -53,7 +53,7 @@ def _walk(data: Any, loc: tuple) -> tuple[str, Any]:
                 node = node[item]
                 parts.append(str(item))
                 continue
-            tag = node.get("type", node.get("dist"))
+            tag = node.get("type", node.get("dist", node.get("lever")))
             if item == tag or item in DIST_NAMES or item in ("function-after", "function-before"):
                 continue
             parts.append(str(item))

@@ -67,8 +67,9 @@ class Secretary:
     def assign(self, item: WorkItem, secretariat: Secretariat) -> None:
         """Give her ``item`` now: she is idle, or doing deferrable work that ``item`` preempts."""
         if self.wake_pending:
-            # Already woken for a deferrable task she has not started: that one goes back.
-            secretariat.push(self.next_item)
+            # Already woken for a deferrable task she has not started: that one goes back
+            # (to an idle colleague if there is one).
+            secretariat.submit(self.next_item)
         else:
             self.wake_pending = True
             self.process.interrupt()
@@ -106,7 +107,7 @@ class Secretary:
             self.next_item = None
             if on_duty or item.urgent:
                 return item
-            self.secretariat.push(item)
+            self.secretariat.submit(item)
         if not on_duty:
             return None
         item = Secretariat.take(self.groups, urgent_only=True)
@@ -123,7 +124,8 @@ class Secretary:
         return item
 
     def _factor(self, item: WorkItem) -> float:
-        if self.penalty and self.home is not None and item.department != self.home:
+        # A secretary without a home department (a float) is a generalist everywhere.
+        if self.penalty and item.department != self.home:
             return 1.0 + self.penalty
         return 1.0
 
@@ -160,7 +162,8 @@ class Secretary:
         else:
             self.current = None
             self.recorder.segment(self, item, now, env.now, "off_duty")
-            self.secretariat.push(item)
+            # Back in its queue at its place, or straight to an idle colleague.
+            self.secretariat.submit(item)
 
     def _finish(self, item: WorkItem) -> None:
         item.work = 0.0
@@ -172,10 +175,10 @@ class Secretary:
             item.on_done(item, self.env.now)
 
     def _leave(self) -> None:
+        self.state = OFF  # first, so that she is not handed her own paused task
         if self.paused is not None:
-            self.secretariat.push(self.paused)
-            self.paused = None
-        self.state = OFF
+            item, self.paused = self.paused, None
+            self.secretariat.submit(item)
         self.recorder.presence(self, self.duty_start, self.env.now)
 
     # ------------------------------------------------------------ end of the horizon
