@@ -19,6 +19,7 @@ Departments = list[str] | Literal["all"]
 class _Lever(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str = Field("", description="Free text: why, source, owner.")
+    lever: str = Field(description="Which lever (the section title).")
 
 
 class Pooling(_Lever):
@@ -30,8 +31,8 @@ class Pooling(_Lever):
     """
 
     lever: Literal["pooling"]
-    departments: Departments = "all"
-    scope: Literal["phones", "phones_and_desk", "all"] = "phones"
+    departments: Departments = Field("all", description="Departments pooled.")
+    scope: Literal["phones", "phones_and_desk", "all"] = Field("phones", description="What is pooled.")
     team: str = Field("pool", description="Name of the merged team (scope 'all').")
     specialty_penalty: float = Field(
         0.1, ge=0, description="ASSUMPTION: +10% handling time on another department's work."
@@ -42,8 +43,9 @@ class BookingDesk(_Lever):
     """A pole-level desk answers the booking calls and transfers complex ones."""
 
     lever: Literal["booking_desk"]
-    departments: Departments = "all"
-    categories: list[str] = Field(default_factory=lambda: ["booking"])
+    departments: Departments = Field("all", description="Departments of the pole.")
+    categories: list[str] = Field(default_factory=lambda: ["booking"],
+                                  description="Audit categories of the calls the desk answers.")
     staff: dict[str, int] = Field(
         default_factory=dict,
         description="Secretaries moved to the desk, per team (the last ones listed).",
@@ -58,7 +60,7 @@ class BookingDesk(_Lever):
         description="Desk time spent before transferring a call.",
     )
     specialty_penalty: float = Field(0.15, ge=0, description="ASSUMPTION: desk non-specialists.")
-    team: str = "booking_desk"
+    team: str = Field("booking_desk", description="Name of the desk team.")
 
 
 class FrontBackSplit(_Lever):
@@ -82,20 +84,20 @@ class FloatPool(_Lever):
     """Float secretaries who serve any of the departments (absence cover)."""
 
     lever: Literal["float_pool"]
-    secretaries: int = Field(1, ge=1)
+    secretaries: int = Field(1, ge=1, description="How many floats.")
     shift: str = Field(description="A named shift from 'shifts'.")
-    departments: Departments = "all"
+    departments: Departments = Field("all", description="Departments they cover.")
     specialty_penalty: float = Field(0.15, ge=0, description="ASSUMPTION: floats are generalists.")
-    team: str = "float_pool"
+    team: str = Field("float_pool", description="Name of the float team.")
 
 
 class VoiceRecognitionLever(_Lever):
     """Voice recognition for dictations: back-end (proofreading) or front-end (doctor sends)."""
 
     lever: Literal["voice_recognition"]
-    mode: Literal["back_end", "front_end"]
+    mode: Literal["back_end", "front_end"] = Field(description="Who corrects the draft.")
     adoption: float = Field(0.9, ge=0, le=1, description="CHU Limoges: >90% of doctors.")
-    departments: Departments = "all"
+    departments: Departments = Field("all", description="Departments adopting it.")
     proofreading_factor: float = Field(
         0.5, gt=0, le=1, description="ASSUMPTION: proofreading takes half the typing time."
     )
@@ -109,8 +111,9 @@ class OnlineBookingLever(_Lever):
 
     lever: Literal["online_booking"]
     share: float = Field(0.11, ge=0, le=1, description="AP-HP 2018 average: 11% online.")
-    departments: Departments = "all"
-    categories: list[str] = Field(default_factory=lambda: ["booking"])
+    departments: Departments = Field("all", description="Departments offering it.")
+    categories: list[str] = Field(default_factory=lambda: ["booking"],
+                                  description="Audit categories of the diverted streams.")
     complex_factor: float = Field(
         1.2, gt=0, description="ASSUMPTION: remaining booking calls are 20% longer."
     )
@@ -128,7 +131,7 @@ class Absences(_Lever):
 
     lever: Literal["absences"]
     rate: float = Field(ge=0, lt=1, description="Daily probability each secretary is absent.")
-    teams: list[str] | Literal["all"] = "all"
+    teams: list[str] | Literal["all"] = Field("all", description="Teams affected.")
 
 
 Lever = Annotated[

@@ -37,7 +37,11 @@ def _check_clock(value: str) -> str:
     return value
 
 
-Clock = Annotated[str, BeforeValidator(lambda v: _check_clock(str(v)))]
+def _clock(value) -> str:
+    return _check_clock(str(value))
+
+
+Clock = Annotated[str, BeforeValidator(_clock)]
 
 
 def _check_range(value: tuple[str, str]) -> tuple[str, str]:
@@ -134,7 +138,7 @@ class ArrivalProfile(Strict):
 class Batch(Strict):
     """Dictations arriving together, e.g. at the end of a clinic session (Poisson count)."""
 
-    at: Clock
+    at: Clock = Field(description="Clock time the batch arrives.")
     mean_size: float = Field(gt=0, description="Mean number of dictations in the batch.")
     weekdays: list[Weekday] | None = Field(None, description="Default: every open weekday.")
 
@@ -143,7 +147,8 @@ class Redial(Strict):
     """What a caller does after hanging up unanswered (or hitting a closed line)."""
 
     probability: float = Field(0.0, ge=0, le=1, description="Chance the caller tries again.")
-    delay: DistField = Field(default_factory=lambda: Exponential(mean=30.0))
+    delay: DistField = Field(default_factory=lambda: Exponential(mean=30.0),
+                             description="Minutes before calling again.")
     max_attempts: int = Field(3, ge=1, description="Attempts per caller, the first included.")
 
 
@@ -169,7 +174,7 @@ class OnlineBooking(Strict):
         default_factory=lambda: Deterministic(value=2.0),
         description="Secretary time to check one online booking.",
     )
-    check_category: str = "booking"
+    check_category: str = Field("booking", description="Audit family of the checks.")
 
     @model_validator(mode="after")
     def _total(self):
@@ -181,7 +186,8 @@ class OnlineBooking(Strict):
 class VoiceRecognition(Strict):
     """Voice recognition for the reports of a dictation stream."""
 
-    mode: Literal["none", "back_end", "front_end"] = "none"
+    mode: Literal["none", "back_end", "front_end"] = Field(
+        "none", description="back_end: secretary proofreads; front_end: doctor sends.")
     adoption: float = Field(1.0, ge=0, le=1, description="Share of dictations using it.")
     proofreading_factor: float = Field(
         0.5, gt=0, le=1, description="Back-end: proofreading time as a share of typing time."
@@ -193,21 +199,21 @@ class VoiceRecognition(Strict):
 
 # ----------------------------------------------------------------------------- streams
 class _Stream(Strict):
-    description: str = ""
-    audit_category: str
+    description: str = Field("", description="Free text.")
+    audit_category: str = Field(description="Audit family its time counts in (booking...).")
 
 
 class CallStream(_Stream):
     """Phone calls to a department's line: callers hang up after their patience."""
 
     type: Literal["call"]
-    audit_category: str = "reception"
-    arrivals: ArrivalProfile
-    service: DistField
+    audit_category: str = Field("reception", description="Audit family of the call time.")
+    arrivals: ArrivalProfile = Field(description="When callers first call.")
+    service: DistField = Field(description="Minutes on the phone once picked up.")
     patience: DistField | None = Field(None, description="None: callers never hang up.")
-    redial: Redial = Field(default_factory=Redial)
-    online: OnlineBooking | None = None
-    transfer: Transfer | None = None
+    redial: Redial = Field(default_factory=Redial, description="Callback behaviour.")
+    online: OnlineBooking | None = Field(None, description="Share booked online instead.")
+    transfer: Transfer | None = Field(None, description="First-line desk transfers.")
     answered_by: list[str] | None = Field(
         None, description="If set, only these teams answer these calls first (a booking desk)."
     )
@@ -217,36 +223,38 @@ class WalkInStream(_Stream):
     """Patients at the desk; they wait in line (and leave only if a patience is given)."""
 
     type: Literal["walk_in"]
-    audit_category: str = "reception"
-    arrivals: ArrivalProfile
-    service: DistField
-    patience: DistField | None = None
-    online: OnlineBooking | None = None
+    audit_category: str = Field("reception", description="Audit family of desk time.")
+    arrivals: ArrivalProfile = Field(description="When patients come to the desk.")
+    service: DistField = Field(description="Minutes at the desk once served.")
+    patience: DistField | None = Field(None, description="None: patients wait until served.")
+    online: OnlineBooking | None = Field(None, description="Share booked online instead.")
 
 
 class DoctorRequestStream(_Stream):
     """Short urgent requests from doctors (a form, a call to make, a file to find)."""
 
     type: Literal["doctor_request"]
-    audit_category: str = "doctor_assistance"
-    arrivals: ArrivalProfile
-    service: DistField
+    audit_category: str = Field("doctor_assistance", description="Audit family of this time.")
+    arrivals: ArrivalProfile = Field(description="When doctors ask.")
+    service: DistField = Field(description="Minutes to handle one request.")
 
 
 class DictationStream(_Stream):
     """Reports dictated by doctors: typed, validated by the doctor, then sent."""
 
     type: Literal["dictation"]
-    audit_category: str = "patient_file"
-    arrivals: ArrivalProfile | None = None
-    batches: list[Batch] = Field(default_factory=list)
-    typing: DistField
+    audit_category: str = Field("patient_file", description="Audit family of typing/sending.")
+    arrivals: ArrivalProfile | None = Field(None, description="Dictations arriving one by one.")
+    batches: list[Batch] = Field(default_factory=list, description="Dictations after sessions.")
+    typing: DistField = Field(description="Minutes to type and format one report.")
     validation_delay: DistField = Field(
         description="Minutes from typed to validated by the doctor (calendar time)."
     )
-    sending: DistField = Field(default_factory=lambda: Deterministic(value=3.0))
+    sending: DistField = Field(default_factory=lambda: Deterministic(value=3.0),
+                               description="Minutes to send it (post, MSSante, DMP).")
     target_days: int = Field(0, ge=0, description="On time if sent within this many days (0 = J0).")
-    voice_recognition: VoiceRecognition = Field(default_factory=VoiceRecognition)
+    voice_recognition: VoiceRecognition = Field(default_factory=VoiceRecognition,
+                                                description="Recognition mode and adoption.")
 
     @model_validator(mode="after")
     def _some_arrivals(self):
@@ -259,10 +267,11 @@ class BackOfficeStream(_Stream):
     """Deferrable work: patient files, booking requests by mail, coding, scanning..."""
 
     type: Literal["back_office"]
-    kind: str = Field("patient_file", pattern=r"^[a-z][a-z0-9_]*$")
-    audit_category: str = "patient_file"
-    arrivals: ArrivalProfile
-    duration: DistField
+    kind: str = Field("patient_file", pattern=r"^[a-z][a-z0-9_]*$",
+                      description="Task kind, named in teams' kinds (e.g. booking_request).")
+    audit_category: str = Field("patient_file", description="Audit family of this work.")
+    arrivals: ArrivalProfile = Field(description="When the work comes in.")
+    duration: DistField = Field(description="Minutes of work per task.")
 
     @field_validator("kind")
     @classmethod
@@ -281,17 +290,17 @@ Stream = Annotated[
 class Department(Strict):
     """One secretariat's demand: its arrival streams, keyed by name."""
 
-    description: str = ""
-    streams: dict[str, Stream] = Field(min_length=1)
+    description: str = Field("", description="Free text.")
+    streams: dict[str, Stream] = Field(min_length=1, description="Arrival streams by name.")
 
 
 # ----------------------------------------------------------------------------- staff
 class Shift(Strict):
     """A working day: start, end and breaks (off the phone and the desk)."""
 
-    start: Clock
-    end: Clock
-    breaks: list[ClockRange] = Field(default_factory=list)
+    start: Clock = Field(description="Arrival time.")
+    end: Clock = Field(description="Leaving time.")
+    breaks: list[ClockRange] = Field(default_factory=list, description="[start, end] pauses.")
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -328,7 +337,7 @@ class ServiceRule(Strict):
 class Team(Strict):
     """Secretaries sharing a set of work: dedicated (one department) or pooled (several)."""
 
-    description: str = ""
+    description: str = Field("", description="Free text.")
     departments: list[str] | Literal["all"] = Field(description="Departments served, or 'all'.")
     kinds: list[str] | Literal["all"] = Field("all", description="Task kinds served, or 'all'.")
     categories: list[str] | None = Field(
@@ -341,7 +350,7 @@ class Team(Strict):
     specialty_penalty: float = Field(
         0.0, ge=0, description="Extra share of handling time outside the home department."
     )
-    secretaries: dict[str, Secretary] = Field(min_length=1)
+    secretaries: dict[str, Secretary] = Field(min_length=1, description="Members by name.")
 
 
 class InterruptionPolicy(Strict):
@@ -383,14 +392,16 @@ class KpiSettings(Strict):
 class Scenario(Strict):
     """A whole hospital group's secretariats: calendar, demand, staff and policies."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
-    description: str = ""
-    calendar: Calendar
-    departments: dict[str, Department] = Field(min_length=1)
-    shifts: dict[str, Shift] = Field(default_factory=dict)
-    teams: dict[str, Team] = Field(min_length=1)
-    interruptions: InterruptionPolicy = Field(default_factory=InterruptionPolicy)
-    kpis: KpiSettings = Field(default_factory=KpiSettings)
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
+                      description="Identifier used in outputs (letters, digits, _ . -).")
+    description: str = Field("", description="What this scenario represents, its sources.")
+    calendar: Calendar = Field(description="Horizon and opening hours.")
+    departments: dict[str, Department] = Field(min_length=1, description="Secretariats' demand.")
+    shifts: dict[str, Shift] = Field(default_factory=dict, description="Named shift templates.")
+    teams: dict[str, Team] = Field(min_length=1, description="Who serves what.")
+    interruptions: InterruptionPolicy = Field(default_factory=InterruptionPolicy,
+                                              description="Preemption rules and costs.")
+    kpis: KpiSettings = Field(default_factory=KpiSettings, description="KPI thresholds.")
     levers: list[Lever] = Field(
         default_factory=list, description="Reorganisations to apply, in order (see levers)."
     )
