@@ -138,29 +138,38 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
     pres = presence.assign(minutes=_clip(presence, warmup, horizon))
     seg = segments.assign(minutes=_clip(segments, warmup, horizon))
     ints = interruptions[interruptions.time >= warmup]
-    rows = []
-    groups = [("secretary", n, pres.secretary == n, seg.secretary == n, ints.secretary == n)
-              for n in sorted(set(pres.secretary) | set(seg.secretary))]
-    groups += [("team", n, pres.team == n, seg.team == n, ints.team == n)
-               for n in sorted(set(pres.team) | set(seg.team))]
-    groups.append(("all", ALL, slice(None), slice(None), slice(None)))
-    team_of = dict(zip(pres.secretary, pres.team)) | dict(zip(seg.secretary, seg.team))
-    for level, name, pm, sm, im in groups:
-        on_duty = pres.minutes[pm].sum()
-        s = seg[sm]
-        busy = s.minutes.sum()
-        n_int = len(ints[im])
-        row = {"level": level, "name": name,
-               "team": team_of.get(name, name) if level == "secretary" else name,
-               "on_duty_hours": on_duty / 60, "busy_hours": busy / 60,
-               "utilisation": _ratio(busy, on_duty),
-               "interruptions": float(n_int),
-               "interruptions_per_hour": _ratio(n_int, on_duty / 60)}
-        by_cat = s.groupby("category").minutes.sum()
+    frames = []
+    for level, key in (("secretary", "secretary"), ("team", "team"), ("all", None)):
+        if key is None:
+            on_duty = pd.Series({ALL: pres.minutes.sum()})
+            busy = pd.Series({ALL: seg.minutes.sum()})
+            n_int = pd.Series({ALL: float(len(ints))})
+            by_cat = seg.groupby("category").minutes.sum().to_frame(ALL).T
+        else:
+            on_duty = pres.groupby(key).minutes.sum()
+            busy = seg.groupby(key).minutes.sum()
+            n_int = ints.groupby(key).size().astype(float)
+            by_cat = seg.pivot_table(index=key, columns="category", values="minutes",
+                                     aggfunc="sum", fill_value=0.0)
+        names = sorted(set(on_duty.index) | set(busy.index))
+        on_duty, busy = on_duty.reindex(names, fill_value=0.0), busy.reindex(names, fill_value=0.0)
+        n_int = n_int.reindex(names, fill_value=0.0)
+        out = pd.DataFrame({"level": level, "name": names, "on_duty_hours": on_duty.to_numpy() / 60,
+                            "busy_hours": busy.to_numpy() / 60,
+                            "utilisation": (busy / on_duty.where(on_duty > 0)).to_numpy(),
+                            "interruptions": n_int.to_numpy(),
+                            "interruptions_per_hour":
+                                (n_int / (on_duty.where(on_duty > 0) / 60)).to_numpy()})
+        by_cat = by_cat.reindex(index=names, columns=categories, fill_value=0.0)
         for cat in categories:
-            row[f"share_{cat}"] = _ratio(by_cat.get(cat, 0.0), busy)
-        rows.append(row)
-    return pd.DataFrame(rows)
+            out[f"share_{cat}"] = (by_cat[cat] / busy.where(busy > 0)).to_numpy()
+        frames.append(out)
+    team_of = pd.concat([presence[["secretary", "team"]], segments[["secretary", "team"]]]) \
+        .drop_duplicates("secretary").set_index("secretary").team
+    rows = pd.concat(frames, ignore_index=True)
+    rows.insert(2, "team", [team_of.get(n, n) if lvl == "secretary" else n
+                            for lvl, n in zip(rows.level, rows.name)])
+    return rows
 
 
 def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,

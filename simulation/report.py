@@ -127,6 +127,14 @@ def _dept_pickup_table(comp: pd.DataFrame, runs: list[str]) -> str:
     return f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def describe_dist(d) -> str:
+    """'exponential(mean=1.0)' for a distribution mapping."""
+    if not isinstance(d, dict):
+        return str(d)
+    params = ", ".join(f"{k}={v}" for k, v in d.items() if k != "dist")
+    return f"{d.get('dist')}({params}) min"
+
+
 def _assumptions(run: ScenarioRun) -> str:
     r = run.resolved
     cal = r["calendar"]
@@ -153,9 +161,11 @@ def _assumptions(run: ScenarioRun) -> str:
 <h3>{html.escape(run.name)}</h3>
 <p>{html.escape(r.get('description') or '')}</p>
 <p class=muted>Horizon {cal['horizon_days']} days, warm-up {cal['warmup_days']} days (excluded);
-opening hours {html.escape(hours)}; lunch closure {html.escape(str(cal.get('lunch_closure')))}.
+opening hours {html.escape(hours)}; lunch closure
+{html.escape('–'.join(cal['lunch_closure']) if cal.get('lunch_closure') else 'none')}.
 Interruptions {'enabled' if pol['enabled'] else 'disabled'}; resumption cost
-{html.escape(str(pol['resumption_cost']))} min; idle colleague answers first: {pol['idle_colleague_answers']}.</p>
+{html.escape(describe_dist(pol['resumption_cost']))}; an idle colleague answers first:
+{'yes' if pol['idle_colleague_answers'] else 'no'}.</p>
 <p><b>Levers applied</b></p>{lever_txt}
 <details><summary>Teams ({len(r['teams'])})</summary><table><tr><th>team</th><th>departments</th>
 <th>kinds</th><th>secretaries</th><th>specialty penalty</th></tr>{teams}</table></details>
