@@ -27,7 +27,8 @@ class _Source:
         self.rng = lambda purpose: ctx.streams.get(department, name, purpose)
         self.times = profile_arrivals(stream.arrivals, ctx.scenario.calendar, self.rng("arrivals"))
         online: OnlineBooking | None = getattr(stream, "online", None)
-        self.online = online if online is not None and online.share > 0 else None
+        self.online = (online if online is not None
+                       and online.share + online.averted_share > 0 else None)
         self.online_u = self.rng("online").random(len(self.times))
         if self.online is not None:
             self.online_check = Sampler(self.online.check, self.rng("online_check"))
@@ -40,9 +41,13 @@ class _Source:
         for i, t in enumerate(self.times):
             if t > env.now:
                 yield env.timeout(t - env.now)
-            if self.online is not None and self.online_u[i] < self.online.share:
-                self.ctx.new_task("online_check", self.department, self.name,
-                                  self.online.check_category, False, self.online_check())
+            # One uniform per arrival: u < share books online (a check task), the next
+            # averted_share no longer happens at all, the rest still call or come.
+            u, online = self.online_u[i], self.online
+            if online is not None and u < online.share + online.averted_share:
+                if u < online.share:
+                    self.ctx.new_task("online_check", self.department, self.name,
+                                      online.check_category, False, self.online_check())
                 continue
             self.arrive(i)
 

@@ -107,7 +107,9 @@ class ArrivalProfile(Strict):
     per_day: float = Field(ge=0, description="Mean arrivals on a day with weekday factor 1.")
     hourly_shape: dict[int, float] | None = Field(
         None,
-        description="Relative weight per hour of day (0-23). Default: uniform over opening hours.",
+        description="Relative weight per hour of day (0-23), arrivals uniform within each "
+        "hour. Default: each hour weighted by its open share (so a few arrivals in a "
+        "partly open hour come before opening and meet a closed line).",
     )
     weekday_factors: dict[Weekday, float] | None = Field(
         None, description="Multiplier per weekday. Default: 1 on open weekdays, 0 otherwise."

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,20 @@ def _all_field_names() -> set[str]:
     return names | {"dist", "mean", "cv", "low", "mode", "high", "value", "values", "weights"}
 
 
+_FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _is_union_label(item: Any) -> bool:
+    """pydantic's name for the member of a union that failed ('str', 'Shift', 'list[str]',
+    'function-after[_ordered(), Shift]'...): a location step that is not a key."""
+    return isinstance(item, str) and (item in ("str", "int", "float", "bool", "none")
+                                      or not _FIELD_NAME.match(item))
+
+
+def _is_type_mismatch(kind: str) -> bool:
+    return kind.endswith("_type") or kind == "literal_error"
+
+
 def _walk(data: Any, loc: tuple) -> tuple[str, Any]:
     """Dotted path of a pydantic error location, skipping union tags that are not keys."""
     parts: list[str] = []
@@ -54,14 +69,14 @@ def _walk(data: Any, loc: tuple) -> tuple[str, Any]:
                 parts.append(str(item))
                 continue
             tag = node.get("type", node.get("dist", node.get("lever")))
-            if item == tag or item in DIST_NAMES or item in ("function-after", "function-before"):
+            if item == tag or item in DIST_NAMES or _is_union_label(item):
                 continue
             parts.append(str(item))
             node = None
         elif isinstance(node, list) and isinstance(item, int) and item < len(node):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
             node = node[item]
-        elif isinstance(item, str) and ("[" in item or item.startswith("function")):
+        elif _is_union_label(item):
             continue
         else:
             parts.append(str(item))
@@ -106,11 +121,17 @@ def validate(data: Any, source: str | None = None) -> Scenario:
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
+        sentences = [(_sentence(err, data), err["type"]) for err in exc.errors()]
         found = []
-        for err in exc.errors():
-            s = _sentence(err, data)
-            if s not in found:
-                found.append(s)
+        for (path, msg), kind in sentences:
+            # A union (e.g. a shift name or an inline shift) reports every member; when one
+            # member got past the type check, the others' type mismatches are noise.
+            if _is_type_mismatch(kind) and any(
+                    not _is_type_mismatch(k) and (p == path or p.startswith(path + "."))
+                    for (p, _), k in sentences):
+                continue
+            if (path, msg) not in found:
+                found.append((path, msg))
         raise ScenarioError(found, source) from None
     issues = problems(scenario)
     if issues:

@@ -149,6 +149,11 @@ class Secretary:
         except simpy.Interrupt:
             self.wake_pending = False
             item.work = max(0.0, item.work - (env.now - now) / factor)
+            if item.work <= _EPS:
+                # Urgent work arrived the very instant the task ended: no interruption.
+                self.recorder.segment(self, item, now, env.now, "done")
+                self._finish(item)
+                return
             item.n_interruptions += 1
             item.status = WAITING
             self.paused, self.current = item, None

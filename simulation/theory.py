@@ -90,3 +90,24 @@ def preemptive_priority_response(
         out.append(m / (1 - sigma_prev) + residual / ((1 - sigma_prev) * (1 - sigma)))
         sigma_prev = sigma
     return out
+
+
+def nonpreemptive_priority_response(
+    lams: list[float], means: list[float], second_moments: list[float]
+) -> list[float]:
+    """Mean response time (wait + service) per class in a non-preemptive priority M/G/1.
+
+    Class 0 has the highest priority; a job in service is never interrupted (Cobham's
+    formula). T_k = m_k + R / [(1 - s_{k-1})(1 - s_k)] with s_k the load of classes 0..k
+    and R = sum over *all* classes of lam_i E[S_i^2] / 2 (the residual work in service).
+    """
+    residual = sum(lam * s2 / 2 for lam, s2 in zip(lams, second_moments))
+    out = []
+    sigma_prev = 0.0
+    for lam, m in zip(lams, means):
+        sigma = sigma_prev + lam * m
+        if sigma >= 1:
+            raise ValueError("the classes up to this one overload the server")
+        out.append(m + residual / ((1 - sigma_prev) * (1 - sigma)))
+        sigma_prev = sigma
+    return out

@@ -1,0 +1,86 @@
+"""What a calibration reads from one simulated replication, and its pooling over replications.
+
+Time shares are per *audit* category (model work mapped by the audit's rules), so they
+are computed here from the segments rather than taken from the KPI table; the
+interruption figures reuse the definitions of ``simulation.kpis``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulation import kpis
+from simulation.calendar import MINUTES_PER_DAY
+from simulation.model import simulate
+from simulation.scenario import Scenario
+from simulation.stats import t_interval
+
+# (audit category, kinds, categories, departments); None = any. Plain tuples: picklable.
+Rule = tuple[str, frozenset | None, frozenset | None, frozenset | None]
+
+
+def plain_rules(rules) -> tuple[Rule, ...]:
+    """Mapping rules of an audit as picklable tuples."""
+    as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
+    return tuple((r.to, as_set(r.kinds), as_set(r.categories), as_set(r.departments))
+                 for r in rules)
+
+
+def _classify(rules: tuple[Rule, ...], kind: str, category: str, department: str) -> str | None:
+    for to, kinds, cats, depts in rules:
+        if ((kinds is None or kind in kinds) and (cats is None or category in cats)
+                and (depts is None or department in depts)):
+            return to
+    return None
+
+
+def measure(scenario: Scenario, seed: int, replication: int,
+            rules: tuple[Rule, ...]) -> dict[str, float]:
+    """Audit-comparable figures of one replication (runs in worker processes)."""
+    t = simulate(scenario, seed, replication)
+    cal = scenario.calendar
+    warmup, horizon = cal.warmup_days * MINUTES_PER_DAY, cal.horizon_days * MINUTES_PER_DAY
+    seg = t["segments"]
+    minutes = (seg.end.clip(upper=horizon) - seg.start.clip(lower=warmup)).clip(lower=0.0)
+    busy = float(minutes.sum())
+    out: dict[str, float] = {"busy_minutes": busy}
+    grouped = minutes.groupby([seg.kind, seg.category, seg.department]).sum()
+    for (kind, cat, dept), m in grouped.items():
+        key = f"share:{_classify(rules, kind, cat, dept)}"
+        out[key] = out.get(key, 0.0) + float(m) / busy if busy > 0 else math.nan
+    work = kpis.work_kpis(t["tasks"], seg, t["interruptions"], warmup, horizon, [])
+    pres = t["presence"]
+    on_duty = float((pres.end.clip(upper=horizon) - pres.start.clip(lower=warmup))
+                    .clip(lower=0.0).sum())
+    n_int = float((t["interruptions"].time >= warmup).sum())
+    out["interrupted_time_share"] = work["interrupted_time_share"]
+    out["interruptions_per_hour"] = n_int / (on_duty / 60) if on_duty > 0 else math.nan
+    out["interruptions_per_deferrable_hour"] = work["interruptions_per_deferrable_hour"]
+    out["utilisation"] = busy / on_duty if on_duty > 0 else math.nan
+    return out
+
+
+def pool(rows: list[dict[str, float]]) -> pd.DataFrame:
+    """Mean, 95% t interval and standard error of each figure over replications."""
+    table = pd.DataFrame(rows)
+    # A category with no work in one replication has a zero share there, not a missing one.
+    table = table.fillna({c: 0.0 for c in table.columns if c.startswith("share:")})
+    out = []
+    for col in table.columns:
+        mean, low, high, n = t_interval(table[col])
+        x = table[col].dropna().to_numpy()
+        se = float(x.std(ddof=1) / math.sqrt(len(x))) if len(x) > 1 else math.nan
+        out.append((col, mean, low, high, se, n))
+    return pd.DataFrame(out, columns=["figure", "mean", "ci_low", "ci_high", "se", "n"]
+                        ).set_index("figure")
+
+
+def values_of(pooled: pd.DataFrame, figure: str) -> tuple[float, float, float, float]:
+    """(mean, ci_low, ci_high, se) of a figure; a share never seen is 0 with no spread."""
+    if figure not in pooled.index:
+        return (0.0, 0.0, 0.0, 0.0) if figure.startswith("share:") else (np.nan,) * 4
+    row = pooled.loc[figure]
+    return float(row["mean"]), float(row.ci_low), float(row.ci_high), float(row.se)
