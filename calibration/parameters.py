@@ -13,8 +13,9 @@ docs/calibration.md):
   ``dictations.typing_mean`` = dictations.service_scale; ``back_office.duration_scale``.
 - ``<category>.rate_scale`` = ``category.<category>.volume_scale``: every stream of it;
   ``category.<category>.duration_scale``: their durations.
-- ``<group>.granularity`` for dictations, back_office, deferrable (both): durations x g
-  and volumes / g, so the work is unchanged but comes in smaller (g < 1) pieces.
+- ``<group>.granularity`` for dictations, back_office, deferrable (both): the work is
+  unchanged but comes in smaller (g < 1) pieces: back-office durations x g and volumes / g;
+  dictations are typed in sittings of g x the mean typing time (g >= 1: one sitting).
 - ``interruptions.resumption_mean``: mean resumption cost (minutes).
 - ``path:<dotted.path>``: any real-valued field, e.g. a stream's ``arrivals.per_day``.
 """
@@ -24,6 +25,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from pydantic import TypeAdapter
+
+from simulation.distributions import Dist, coerce_dist
+
+_DIST = TypeAdapter(Dist)
 
 GROUPS = {"calls": "call", "walk_ins": "walk_in", "doctor_requests": "doctor_request",
           "dictations": "dictation", "back_office": "back_office"}
@@ -139,6 +146,9 @@ def _stream_parameter(name: str, doc: str, pick: Callable[[dict], bool], action:
                 _scale_rate(s, v)
             elif action == "duration":
                 _scale_durations(s, v)
+            elif action == "granularity" and s.get("type") == "dictation":
+                # Reports keep their number: long ones are typed in several sittings.
+                s["typing_session"] = v * dist_mean(s["typing"]) if v < 1 else None
             elif action == "granularity":
                 _scale_durations(s, v, every=True)
                 _scale_rate(s, 1 / v)
@@ -197,7 +207,7 @@ def resolve(name: str, data: dict) -> Parameter:
 def _resumption(data: dict) -> Parameter:
     inter = data.get("interruptions") or {}
     cost = inter.get("resumption_cost", {"dist": "exponential", "mean": 1.0})
-    current = cost if isinstance(cost, (int, float)) else _dist_mean(cost)
+    current = cost if isinstance(cost, (int, float)) else dist_mean(cost)
 
     def apply(d: dict, v: float) -> None:
         section = d.setdefault("interruptions", {})
@@ -208,14 +218,9 @@ def _resumption(data: dict) -> Parameter:
                      max(current, 0.05), True, apply)
 
 
-def _dist_mean(d: dict) -> float:
-    if "mean" in d:
-        return float(d["mean"])
-    if "value" in d:
-        return float(d["value"])
-    if "values" in d:
-        return float(sum(d["values"]) / len(d["values"]))
-    return (d.get("low", 0) + d.get("mode", d.get("low", 0)) + d.get("high", 0)) / 3
+def dist_mean(d) -> float:
+    """Exact mean of a plain distribution (or a bare number)."""
+    return _DIST.validate_python(coerce_dist(d)).mean
 
 
 def _walk(data, parts: list[str]):

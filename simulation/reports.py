@@ -61,9 +61,19 @@ class ReportPipeline:
         if report.mode == FRONT_END:
             self._after(float(self.validation[i]), lambda: self._doctor_sends(report))
             return
-        ctx.new_task("typing", self.department, self.name, self.stream.audit_category, False,
-                     float(self.typing[i]), on_done=lambda item, now: self._typed(report, i),
-                     ref=report)
+        work = float(self.typing[i])
+        session = self.stream.typing_session
+        sittings = 1 if session is None else max(1, round(work / session))
+        report.sittings_left = sittings
+        for _ in range(sittings):
+            ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
+                         False, work / sittings, ref=report,
+                         on_done=lambda item, now: self._sitting_done(report, i))
+
+    def _sitting_done(self, report: Report, i: int) -> None:
+        report.sittings_left -= 1
+        if report.sittings_left == 0:
+            self._typed(report, i)
 
     def _after(self, delay: float, then) -> None:
         self.ctx.env.timeout(delay).callbacks.append(lambda _ev: then())

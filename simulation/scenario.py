@@ -249,6 +249,9 @@ class DictationStream(_Stream):
     arrivals: ArrivalProfile | None = Field(None, description="Dictations arriving one by one.")
     batches: list[Batch] = Field(default_factory=list, description="Dictations after sessions.")
     typing: DistField = Field(description="Minutes to type and format one report.")
+    typing_session: float | None = Field(
+        None, gt=0, description="Longest typing sitting (min): a longer report is typed in "
+        "round(typing / this) equal sittings, each a separate deferrable task. None: one.")
     validation_delay: DistField = Field(
         description="Minutes from typed to validated by the doctor (calendar time)."
     )

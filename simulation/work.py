@@ -105,7 +105,7 @@ class Report:
     """A dictated report on its way: dictated -> typed -> validated -> sent."""
 
     __slots__ = ("id", "department", "stream", "mode", "dictated", "typed", "validated", "sent",
-                 "target_days")
+                 "target_days", "sittings_left")
 
     def __init__(self, id, department, stream, mode, dictated, target_days):
         self.id = id
@@ -117,3 +117,4 @@ class Report:
         self.validated = float("nan")
         self.sent = float("nan")
         self.target_days = target_days
+        self.sittings_left = 0

@@ -154,8 +154,13 @@ def test_granularity_keeps_the_work_and_changes_the_pieces():
     w0, w1 = work(before), work(after)
     for key, w in w0.items():
         assert math.isclose(w1[key].minutes_per_day, w.minutes_per_day, rel_tol=1e-9)
-        factor = 2.0 if w.kind in ("typing", "sending", "patient_file") else 1.0
+        # Back-office tasks come twice as often, half as long; reports keep their number
+        # and are typed in sittings of half the mean typing time.
+        factor = 2.0 if w.kind == "patient_file" else 1.0
         assert math.isclose(w1[key].acts_per_day, factor * w.acts_per_day, rel_tol=1e-9)
+    reports = after.departments["clinic"].streams["reports"]
+    assert reports.typing_session == pytest.approx(0.5 * reports.typing.mean)
+    assert before.departments["clinic"].streams["reports"].typing_session is None
 
 
 def test_transforms_do_not_leak_through_yaml_aliases():
