@@ -41,8 +41,13 @@ def run(
         scenario = load_scenario(scenario)
     executor = executor or make_executor("processes", workers)
     writer = RunWriter(out, scenario) if out is not None else None
-    result = run_replications(scenario, replications, seed, executor, events=events,
-                              on_replication=writer)
+    try:
+        result = run_replications(scenario, replications, seed, executor, events=events,
+                                  on_replication=writer)
+    except BaseException:
+        if writer is not None:
+            writer.close()  # what was written stays readable
+        raise
     if writer is not None:
         writer.close(result, {"replications_requested": replications, "executor": executor.name})
     return result

@@ -95,8 +95,14 @@ def cmd_run(args) -> int:
             writer(rep)
         progress.step()
 
-    result = run(scenario, args.replications, args.seed, make_executor("processes", args.workers),
-                 events=not args.no_events and writer is not None, on_replication=on_rep)
+    try:
+        result = run(scenario, args.replications, args.seed,
+                     make_executor("processes", args.workers),
+                     events=not args.no_events and writer is not None, on_replication=on_rep)
+    except BaseException:
+        if writer is not None:
+            writer.close()  # what was written stays readable
+        raise
     progress.finish()
     if writer is not None:
         writer.close(result, {"replications_requested": args.replications,

@@ -99,9 +99,14 @@ def cmd_compare(args) -> int:
         writers[j](rep)
         progress.step()
 
-    results = run_many(scenarios, args.replications, args.seed,
-                       make_executor("processes", args.workers), events=args.events,
-                       on_replication=on_rep)
+    try:
+        results = run_many(scenarios, args.replications, args.seed,
+                           make_executor("processes", args.workers), events=args.events,
+                           on_replication=on_rep)
+    except BaseException:
+        for w in writers:
+            w.close()  # what was written stays readable
+        raise
     progress.finish()
     for w, r in zip(writers, results):
         w.close(r, {"replications_requested": args.replications, "compare_baseline": baseline})
