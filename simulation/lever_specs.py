@@ -115,7 +115,8 @@ class OnlineBookingLever(_Lever):
     categories: list[str] = Field(default_factory=lambda: ["booking"],
                                   description="Audit categories of the diverted streams.")
     complex_factor: float = Field(
-        1.2, gt=0, description="ASSUMPTION: remaining booking calls are 20% longer."
+        1.2, gt=0, description="ASSUMPTION: remaining booking calls are 20% longer (when "
+        "share > 0; it does not grow with the share: sweep both if needed)."
     )
     check_time: DistField = Field(
         default_factory=lambda: Deterministic(value=2.0),

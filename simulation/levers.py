@@ -234,7 +234,8 @@ def online_booking(data: dict, lever: ls.OnlineBookingLever) -> dict:
                                "averted_share": lever.reminder_averted_share,
                                "check": lever.check_time.model_dump(by_alias=True),
                                "check_category": s["audit_category"]}
-                s["service"] = _scale(s["service"], lever.complex_factor)
+                if lever.share > 0:  # nobody online: the calls are those of the baseline
+                    s["service"] = _scale(s["service"], lever.complex_factor)
                 touched += 1
     if not touched:
         raise LeverError("categories", f"no call or walk-in stream of categories "

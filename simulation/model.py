@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pandas as pd
 import simpy
 
@@ -85,13 +89,29 @@ class Model:
             sec.start(self.secretariat)
         for src in self.sources:
             src.start()
-        self.env.run(until=self.horizon)
+        with _lenient_gc():
+            self.env.run(until=self.horizon)
         for sec in self.secretaries:
             sec.close_books(self.horizon)
         for src in self.sources:
             if isinstance(src, CallLine):
                 src.close_books(self.horizon)
         return self.recorder.tables(self.horizon)
+
+
+@contextmanager
+def _lenient_gc() -> Iterator[None]:
+    """Collect garbage less often while the clock runs (the collector took ~30% of the time).
+
+    The model creates many short-lived objects but few reference cycles; the usual
+    thresholds are restored afterwards, so garbage does not pile up between runs.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def simulate(scenario: Scenario, seed: int, replication: int = 0) -> dict[str, pd.DataFrame]:

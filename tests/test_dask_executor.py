@@ -1,0 +1,63 @@
+"""The Dask executor: a LocalCluster gives the serial results; failures come back per task."""
+
+from __future__ import annotations
+
+import operator
+import sys
+
+import pandas as pd
+import pytest
+from sweep_fixtures import write_spec
+
+from simulation.cli import main
+from simulation.executors import SerialExecutor, make_executor
+from simulation.sweep import load_spec
+from simulation.sweep_run import run_sweep
+from simulation.sweep_store import read_table
+
+pytest.importorskip("distributed")
+
+from simulation.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
+
+
+def test_existing_cluster_gives_identical_sweep_results(tmp_path, capsys):
+    """``secsim sweep --scheduler ADDRESS`` on a LocalCluster of 2 worker processes."""
+    from distributed import LocalCluster
+
+    spec = write_spec(tmp_path)
+    run_sweep(load_spec(spec), tmp_path / "serial", SerialExecutor())
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=":0") as cluster:
+        code = main(["sweep", str(spec), "--scheduler", cluster.scheduler_address, "-q",
+                     "--out", str(tmp_path / "dask")])
+    assert code == 0, capsys.readouterr().err
+    assert "8/8 tasks done" in capsys.readouterr().out
+    for table in ("results", "departments"):
+        pd.testing.assert_frame_equal(read_table(tmp_path / "dask", table),
+                                      read_table(tmp_path / "serial", table))
+
+
+def test_tasks_that_raise_come_back_as_exceptions_and_the_rest_finish():
+    """The ``--dask-local N`` path: the executor starts and stops its own LocalCluster."""
+    executor = make_executor("dask", workers=2, in_flight=2)
+    tasks = [(operator.add, (i, 1)) if i != 3 else (operator.truediv, (1, 0)) for i in range(7)]
+    results = dict(executor.run(tasks))
+    assert sorted(results) == list(range(7))
+    assert isinstance(results[3], ZeroDivisionError)
+    assert [results[i] for i in range(7) if i != 3] == [1, 2, 3, 5, 6, 7]
+
+
+def test_missing_dask_is_a_clear_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(DaskUnavailable, match=r"pip install -e '\.\[dask\]'"):
+        DaskExecutor(workers=1)
+    assert main(["sweep", str(write_spec(tmp_path)), "--dask-local", "2",
+                 "--out", str(tmp_path / "o")]) == 2
+    assert "pip install" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_unreachable_scheduler_is_a_clear_error_before_any_work():
+    executor = DaskExecutor(scheduler="tcp://127.0.0.1:9", connect_timeout=0.5)
+    with pytest.raises(DaskUnavailable, match="cannot reach the Dask scheduler at tcp://127"):
+        executor.check()
