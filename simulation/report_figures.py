@@ -20,7 +20,8 @@ BASELINE_COLOR = "#444444"
 PALETTE = plt.get_cmap("tab10")
 
 
-def _svg(fig) -> str:
+def svg_text(fig) -> str:
+    """The figure as inline SVG text (no XML header), and the figure closed."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
@@ -54,7 +55,7 @@ def headline_bars(comp: pd.DataFrame, scenarios: list[str], baseline: str,
         ax.set_title(title)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, scenarios)
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def pickup_by_hour(hourly: dict[str, pd.DataFrame], baseline: str) -> str:
@@ -69,7 +70,7 @@ def pickup_by_hour(hourly: dict[str, pd.DataFrame], baseline: str) -> str:
     ax.set_ylabel("pickup rate (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, frameon=False)
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def delay_cdf(delays: dict[str, pd.DataFrame], baseline: str) -> str:
@@ -90,7 +91,7 @@ def delay_cdf(delays: dict[str, pd.DataFrame], baseline: str) -> str:
     ax.set_ylabel("reports sent within (%)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncol=2, frameon=False)
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def category_shares(comp: pd.DataFrame, scenarios: list[str]) -> str:
@@ -114,7 +115,7 @@ def category_shares(comp: pd.DataFrame, scenarios: list[str]) -> str:
     ax.set_xlabel("share of worked time (%)")
     ax.legend(fontsize=7, ncol=len(table.columns), frameon=False, loc="upper center",
               bbox_to_anchor=(0.5, -0.18))
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def team_utilisation(staff: dict[str, pd.DataFrame], baseline: str) -> str:
@@ -133,4 +134,4 @@ def team_utilisation(staff: dict[str, pd.DataFrame], baseline: str) -> str:
     ax.set_xlim(0, 100)
     ax.set_xlabel("utilisation (%)")
     ax.grid(axis="x", alpha=0.3)
-    return _svg(fig)
+    return svg_text(fig)

@@ -9,7 +9,6 @@ the folder holds a sweep (``sweep_store.is_sweep``).
 from __future__ import annotations
 
 import html
-import io
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .errors import UsageError  # noqa: E402
+from .report_figures import svg_text  # noqa: E402
 from .stats import t_interval  # noqa: E402
 from .sweep_store import RESULTS, is_sweep, read_failures, read_manifest, read_table  # noqa: E402
 
@@ -61,14 +61,6 @@ def kpi_summary(results: pd.DataFrame, kpi: str, by: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*by, "mean", "ci_low", "ci_high", "n"])
 
 
-def _svg(fig) -> str:
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    text = buf.getvalue()
-    return text[text.index("<svg"):]
-
-
 def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
@@ -103,7 +95,7 @@ def figure_lines(results: pd.DataFrame, kpi: str, x: str, by: str | None = None)
     others = [c for c in _params(results) if c not in keys]
     note = f" (pooled over {', '.join(others)})" if others else ""
     ax.set_title(f"{kpi_label(kpi)} vs {x}{note}", fontsize=9)
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def figure_heatmap(results: pd.DataFrame, kpi: str, x: str, y: str) -> str:
@@ -124,7 +116,7 @@ def figure_heatmap(results: pd.DataFrame, kpi: str, x: str, y: str) -> str:
                     color="white" if v < mid else "black")
     fig.colorbar(im, ax=ax, label=kpi_label(kpi))
     ax.set_title(f"{kpi_label(kpi)}: mean per {x} x {y}", fontsize=9)
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def figure_scatter(results: pd.DataFrame, kpi: str, x: str, by: str | None = None) -> str:
@@ -150,7 +142,7 @@ def figure_scatter(results: pd.DataFrame, kpi: str, x: str, by: str | None = Non
     ax.set_ylabel(kpi_label(kpi))
     ax.grid(alpha=0.3)
     ax.set_title(f"{kpi_label(kpi)} per point vs {x}", fontsize=9)
-    return _svg(fig)
+    return svg_text(fig)
 
 
 def _params(results: pd.DataFrame) -> list[str]:
