@@ -91,6 +91,10 @@ def compose(data: Mapping, overrides: list[str] = (), source: str | None = None)
     """Validate composed data after applying overrides and levers."""
     from .levers import apply_levers
 
+    if not isinstance(data, Mapping):
+        what = "empty" if data is None else f"a {type(data).__name__}, not a mapping of fields"
+        raise ScenarioError([("", f"the scenario is {what}; it needs name, calendar, "
+                                  "departments and teams (see docs/scenario.md)")], source)
     data = dict(data)
     for assignment in overrides:
         data = set_path(data, assignment)

@@ -132,11 +132,26 @@ def validate(data: Any, source: str | None = None) -> Scenario:
                 continue
             if (path, msg) not in found:
                 found.append((path, msg))
-        raise ScenarioError(found, source) from None
+        raise ScenarioError(_merge_alternatives(found), source) from None
     issues = problems(scenario)
     if issues:
         raise ScenarioError(issues, source)
     return resolve(scenario)
+
+
+def _merge_alternatives(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One sentence per field when a union reports each of its types ('must be a valid
+    list', "must be 'all'") for the same value: "must be a valid list or 'all' (got ...)"."""
+    out: list[tuple[str, str]] = []
+    for path, msg in found:
+        prev = next((i for i, (p, m) in enumerate(out) if p == path), None)
+        if prev is not None and msg.startswith("must be ") and out[prev][1].startswith("must be "):
+            head, _, got = out[prev][1].partition(" (got ")
+            this = msg.partition(" (got ")[0][len("must be "):]
+            out[prev] = (path, f"{head} or {this}" + (f" (got {got}" if got else ""))
+            continue
+        out.append((path, msg))
+    return out
 
 
 def read_yaml(path: str | Path) -> Any:

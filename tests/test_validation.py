@@ -145,3 +145,31 @@ def test_every_problem_is_listed_at_once():
     paths = {p for p, _ in err.value.problems}
     assert paths == {"calendar.horizon_dayz",
                      "departments.cardiology.streams.calls.arrivals.per_day"}
+
+
+def team_departments_misspelt_all(d):
+    d["teams"]["secretariat"]["departments"] = "alll"
+
+
+def shift_is_a_number(d):
+    d["teams"]["secretariat"]["secretaries"]["ama_0"]["shift"] = 5
+
+
+@pytest.mark.parametrize("edit, field, words", [
+    (team_departments_misspelt_all, "teams.secretariat.departments", ["list or 'all'", "alll"]),
+    (shift_is_a_number, "teams.secretariat.secretaries.ama_0.shift", ["string", "Shift"]),
+], ids=["departments_alll", "shift_5"])
+def test_a_union_field_gets_one_sentence_listing_what_it_accepts(tmp_path, edit, field, words):
+    data = valid()
+    edit(data)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert_one_clear_error(secsim("validate", str(path)), field, *words)
+
+
+@pytest.mark.parametrize("text, words", [("", "empty"), ("- a\n- b\n", "a list")],
+                         ids=["empty_file", "yaml_list"])
+def test_a_file_that_is_not_a_mapping_is_refused_clearly(tmp_path, text, words):
+    path = tmp_path / "odd.yaml"
+    path.write_text(text)
+    assert_one_clear_error(secsim("validate", str(path)), words, "name, calendar")
