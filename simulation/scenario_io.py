@@ -172,11 +172,17 @@ def read_yaml(path: str | Path) -> Any:
                                   "quoting there")], str(p)) from None
 
 
-def load_scenario(source: str | Path | Mapping) -> Scenario:
-    """Load and validate a scenario from a YAML file path or a mapping."""
+def load_scenario(source: str | Path | Mapping, overrides: list[str] = ()) -> Scenario:
+    """Load a scenario from a YAML file path or a mapping, as the command line does.
+
+    Follows ``extends``, applies ``overrides`` (``dotted.path=value``) and the levers, and
+    validates: the scenario a run uses, whatever the entry point.
+    """
+    from .composition import compose, read_composed
+
     if isinstance(source, Mapping):
-        return validate(source)
-    return validate(read_yaml(source), str(source))
+        return compose(source, overrides)
+    return compose(read_composed(source), overrides, str(source))
 
 
 def to_plain(scenario: Scenario) -> dict:

@@ -219,3 +219,16 @@ def test_impossible_levers_are_reported_with_their_field(tmp_path, lever, field)
     with pytest.raises(ScenarioError) as err:
         load_composed(with_levers(tmp_path, lever))
     assert field in str(err.value)
+
+
+def test_python_api_loads_like_the_command_line(tmp_path):
+    """simulation.load_scenario / run follow extends and apply levers, as the CLI does."""
+    import simulation
+
+    path = with_levers(tmp_path, {"lever": "pooling", "scope": "phones"})
+    api = simulation.load_scenario(path, SHORT)
+    cli = load_composed(path, SHORT)
+    assert api == cli and [lv.lever for lv in api.applied_levers] == ["pooling"]
+    inline = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text())
+    inline["levers"] = [{"lever": "absences", "rate": 0.1}]
+    assert [lv.lever for lv in simulation.load_scenario(inline).applied_levers] == ["absences"]
