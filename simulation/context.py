@@ -21,6 +21,10 @@ class OpeningHours:
         self.starts = [a for a, _ in intervals]
         self.ends = [b for _, b in intervals]
 
+    def intervals(self) -> list[tuple[float, float]]:
+        """The open intervals [open, close), in time order."""
+        return list(zip(self.starts, self.ends))
+
     def is_open(self, t: float) -> bool:
         i = bisect.bisect_right(self.starts, t) - 1
         return i >= 0 and t < self.ends[i]

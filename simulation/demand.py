@@ -74,6 +74,7 @@ class CallLine(_Source):
         if self.transfer is not None:
             self.handling = Sampler(tr.handling, self.rng("transfer_handling"))
         self.waiting = 0
+        self.waiting_items: dict[int, WorkItem] = {}
         self.area = 0.0
         self._last = 0.0
 
@@ -99,6 +100,7 @@ class CallLine(_Source):
                         on_start=self._start)
         if not ctx.secretariat.submit(item):
             call.queued = True
+            self.waiting_items[item.id] = item
             self._queue_change(+1)
             if patience < np.inf:
                 ctx.env.timeout(patience).callbacks.append(lambda _ev: self._hang_up(item))
@@ -113,6 +115,7 @@ class CallLine(_Source):
         call: CallAttempt = item.ref
         call.outcome, call.answered, call.secretary = "answered", self.ctx.env.now, secretary.name
         if call.queued:
+            self.waiting_items.pop(item.id, None)
             self._queue_change(-1)
         tr = self.transfer
         if tr is not None and call.leg == "first" and secretary.team in tr.by_teams \
@@ -133,8 +136,20 @@ class CallLine(_Source):
         item.status = ABANDONED
         call: CallAttempt = item.ref
         call.outcome, call.ended = "abandoned", self.ctx.env.now
+        self.waiting_items.pop(item.id, None)
         self._queue_change(-1)
         self._maybe_redial(call)
+
+    def close_queue(self) -> None:
+        """The line closes: callers still waiting are cut off (and may call back later)."""
+        for item in list(self.waiting_items.values()):
+            if item.status == WAITING:
+                item.status = ABANDONED
+                call: CallAttempt = item.ref
+                call.outcome, call.ended = "cut_off", self.ctx.env.now
+                self._queue_change(-1)
+                self._maybe_redial(call)
+        self.waiting_items.clear()
 
     def _maybe_redial(self, call: CallAttempt) -> None:
         redial = self.stream.redial
@@ -162,6 +177,7 @@ class Desk(_Source):
         self.service = stream.service.sample(self.rng("service"), n)
         self.patience = (stream.patience.sample(self.rng("patience"), n)
                          if stream.patience is not None else np.full(n, np.inf))
+        self.waiting_items: dict[int, WorkItem] = {}
 
     def arrive(self, i: int) -> None:
         ctx = self.ctx
@@ -175,12 +191,15 @@ class Desk(_Source):
         item = WorkItem(visit.id, "walk_in", self.department, self.name, visit.category, True,
                         now, float(self.service[i]), ctx.rank("walk_in", True),
                         on_done=self._done, ref=visit, on_start=self._start)
-        if not ctx.secretariat.submit(item) and visit.patience < np.inf:
-            ctx.env.timeout(visit.patience).callbacks.append(lambda _ev: self._leave(item))
+        if not ctx.secretariat.submit(item):
+            self.waiting_items[item.id] = item
+            if visit.patience < np.inf:
+                ctx.env.timeout(visit.patience).callbacks.append(lambda _ev: self._leave(item))
 
     def _start(self, item: WorkItem, secretary) -> None:
         visit: Visit = item.ref
         visit.outcome, visit.started, visit.secretary = "served", self.ctx.env.now, secretary.name
+        self.waiting_items.pop(item.id, None)
 
     def _done(self, item: WorkItem, now: float) -> None:
         item.ref.ended = now
@@ -189,6 +208,15 @@ class Desk(_Source):
         if item.status == WAITING:
             item.status = ABANDONED
             item.ref.outcome, item.ref.ended = "left", self.ctx.env.now
+            self.waiting_items.pop(item.id, None)
+
+    def close_queue(self) -> None:
+        """The desk closes: patients still waiting are sent away."""
+        for item in list(self.waiting_items.values()):
+            if item.status == WAITING:
+                item.status = ABANDONED
+                item.ref.outcome, item.ref.ended = "sent_away", self.ctx.env.now
+        self.waiting_items.clear()
 
 
 class TaskSource(_Source):

@@ -35,30 +35,32 @@ def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float) -> dict[str
     first = c[c.leg == "first"]
     answered = first[first.outcome == "answered"]
     abandoned = first[first.outcome == "abandoned"]
-    resolved = len(answered) + len(abandoned)
+    cut_off = first[first.outcome == "cut_off"]  # still waiting when the line closed
+    resolved = len(answered) + len(abandoned) + len(cut_off)
     wait = answered.answered - answered.arrival
     # Callers whose first attempt is in the window, followed over all their redials.
     own = first[first.caller_id.isin(first.caller_id[first.attempt == 1])]
     caller_ok = own.outcome.eq("answered").groupby(own.caller_id).any()
     caller_done = ~own.outcome.eq("in_system").groupby(own.caller_id).any()
     transfers = c[c.leg == "transfer"]
-    t_res = transfers[transfers.outcome.isin(["answered", "abandoned"])]
+    t_res = transfers[transfers.outcome.isin(["answered", "abandoned", "cut_off"])]
     return {
         "calls_attempted": float(len(first)),
         "calls_offered": float(resolved),
         "calls_answered": float(len(answered)),
         "calls_abandoned": float(len(abandoned)),
+        "calls_cut_off": float(len(cut_off)),
         "calls_closed": float((first.outcome == "closed").sum()),
         "calls_in_system": float((first.outcome == "in_system").sum()),
         "closed_share": _ratio((first.outcome == "closed").sum(), len(first)),
         "pickup_rate": _ratio(len(answered), resolved),
         "pickup_rate_callers": _ratio((caller_ok & caller_done).sum(), caller_done.sum()),
         "service_level": _ratio((wait <= sl_minutes).sum(), resolved),
-        "abandonment_rate": _ratio(len(abandoned), resolved),
+        "abandonment_rate": _ratio(len(abandoned) + len(cut_off), resolved),
         "wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
         "wait_p90_min": _p90(wait),
         "transfers": float(len(transfers)),
-        "transfer_abandonment_rate": _ratio((t_res.outcome == "abandoned").sum(), len(t_res)),
+        "transfer_abandonment_rate": _ratio((t_res.outcome != "answered").sum(), len(t_res)),
     }
 
 
@@ -68,11 +70,13 @@ def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
     served = v[v.outcome == "served"]
     wait = served.started - served.arrival
     left = (v.outcome == "left").sum()
+    sent_away = (v.outcome == "sent_away").sum()  # still waiting when the desk closed
     return {
         "walkins": float(len(v)),
         "walkin_wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
         "walkin_wait_p90_min": _p90(wait),
-        "walkins_left_share": _ratio(left, len(served) + left),
+        "walkins_left_share": _ratio(left + sent_away, len(served) + left + sent_away),
+        "walkins_sent_away": float(sent_away),
         "walkins_closed": float((v.outcome == "closed").sum()),
     }
 
@@ -200,7 +204,7 @@ def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: flo
 def hourly_pickup(calls: pd.DataFrame, warmup: float) -> pd.DataFrame:
     """Offered and answered first-leg calls per department and hour of day."""
     c = calls[(calls.arrival >= warmup) & (calls.leg == "first")]
-    c = c[c.outcome.isin(["answered", "abandoned"])]
+    c = c[c.outcome.isin(["answered", "abandoned", "cut_off"])]
     hour = ((c.arrival % MINUTES_PER_DAY) // 60).astype(int)
     g = c.assign(hour=hour, answered_flag=(c.outcome == "answered")).groupby(["department", "hour"])
     out = g.agg(offered=("answered_flag", "size"), answered=("answered_flag", "sum")).reset_index()

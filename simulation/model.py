@@ -83,12 +83,23 @@ class Model:
                     out.append(ReportPipeline(self.ctx, dname, sname, s))
         return out
 
+    def _closing_bell(self):
+        """At each closing time, lines cut off their waiting callers, desks send people away."""
+        queues = [src for src in self.sources if isinstance(src, (CallLine, Desk))]
+        for _start, end in self.ctx.hours.intervals():
+            if end >= self.horizon:
+                return
+            yield self.env.timeout(end - self.env.now)
+            for src in queues:
+                src.close_queue()
+
     def run(self) -> dict[str, pd.DataFrame]:
         """Simulate the whole horizon and return the record tables."""
         for sec in self.secretaries:
             sec.start(self.secretariat)
         for src in self.sources:
             src.start()
+        self.env.process(self._closing_bell())
         with _lenient_gc():
             self.env.run(until=self.horizon)
         for sec in self.secretaries:

@@ -44,7 +44,7 @@ QUIET = dict(deadline=None, derandomize=True, database=None,
              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SETTINGS = settings(max_examples=120, **QUIET)
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
-CALL_OUTCOMES = {"answered", "abandoned", "closed", "in_system"}
+CALL_OUTCOMES = {"answered", "abandoned", "cut_off", "closed", "in_system"}
 
 
 def close(a: float, b: float) -> bool:
@@ -63,6 +63,10 @@ def check_calls(scenario, calls: pd.DataFrame, horizon: float) -> None:
     ab = calls[calls.outcome == "abandoned"]
     assert ab.answered.isna().all()
     assert np.allclose(ab.ended - ab.arrival, ab.patience), "hang-up is not at the patience"
+    cut = calls[calls.outcome == "cut_off"]
+    assert cut.answered.isna().all()
+    assert (cut.ended - cut.arrival <= cut.patience + EPS).all(), "cut off after hanging up"
+    assert not line_open(scenario, cut.ended).any(), "cut off while the line is open"
     closed = calls[calls.outcome == "closed"]
     assert (closed.ended == closed.arrival).all() and closed.answered.isna().all()
     opened = line_open(scenario, calls.arrival)
@@ -84,7 +88,8 @@ def check_calls(scenario, calls: pd.DataFrame, horizon: float) -> None:
     redials = first[first.attempt > 1].merge(
         final[["caller_id", "attempt", "outcome", "ended"]].assign(attempt=final.attempt + 1),
         on=["caller_id", "attempt"], suffixes=("", "_before"), how="left", validate="1:1")
-    assert redials.outcome_before.isin(["abandoned", "closed"]).all(), "redial after an answer"
+    assert redials.outcome_before.isin(["abandoned", "cut_off", "closed"]).all(), \
+        "redial after an answer"
     assert (redials.arrival >= redials.ended_before).all()
     done_transferred = first[first.transferred & first.ended.notna()]
     assert len(transfers) == len(done_transferred)
@@ -183,7 +188,8 @@ def check_line_areas(scenario, tables: dict[str, pd.DataFrame], horizon: float) 
     """
     calls, lines = tables["calls"], tables["lines"]
     left_queue = np.select(
-        [calls.answered.notna(), calls.outcome == "abandoned", calls.outcome == "in_system"],
+        [calls.answered.notna(), calls.outcome.isin(["abandoned", "cut_off"]),
+         calls.outcome == "in_system"],
         [calls.answered, calls.ended, horizon], default=calls.arrival)
     waits = calls.assign(wait=left_queue - calls.arrival).groupby(["department", "stream"]).wait
     expected = waits.sum()
@@ -207,7 +213,7 @@ def check_kpis(rep) -> None:
     assert (s.utilisation <= 1 + 1e-9).all()
     all_row, depts = k[k.department == "ALL"].iloc[0], k[k.department != "ALL"]
     for col in ["calls_attempted", "calls_offered", "calls_answered", "calls_abandoned",
-                "calls_closed", "calls_in_system", "walkins", "reports_dictated",
+                "calls_cut_off", "walkins_sent_away", "calls_closed", "calls_in_system", "walkins", "reports_dictated",
                 "reports_sent", "report_backlog", "interruptions", "backlog_tasks",
                 "busy_hours", "transfers"]:
         assert close(all_row[col], depts[col].sum()), col
