@@ -59,19 +59,28 @@ def _rule_covers(rule, dept: str, kind: str, category: str) -> bool:
     return rule.categories is None or category in rule.categories
 
 
-def team_serves(scenario: Scenario, team_name: str, dept: str, kind: str, category: str,
-                stream: str | None = None) -> bool:
-    """Whether a team takes this department's work of this kind and category.
+def serving_penalty(scenario: Scenario, team_name: str, dept: str, kind: str, category: str,
+                    stream: str | None = None) -> float | None:
+    """The specialty penalty under which a team takes this work, or None if it does not.
 
-    For first-leg calls of a stream with ``answered_by``, only the listed teams answer.
+    The team's own rule comes first, then its ``also_serves`` rules in order. For first-leg
+    calls of a stream with ``answered_by``, only the listed teams answer.
     """
     team = scenario.teams[team_name]
     if kind == "call" and stream is not None:
         s = scenario.departments[dept].streams[stream]
         if getattr(s, "answered_by", None) is not None and team_name not in s.answered_by:
-            return False
-    return _rule_covers(team, dept, kind, category) or any(
-        _rule_covers(r, dept, kind, category) for r in team.also_serves)
+            return None
+    for rule in (team, *team.also_serves):
+        if _rule_covers(rule, dept, kind, category):
+            return rule.specialty_penalty
+    return None
+
+
+def team_serves(scenario: Scenario, team_name: str, dept: str, kind: str, category: str,
+                stream: str | None = None) -> bool:
+    """Whether a team takes this department's work of this kind and category."""
+    return serving_penalty(scenario, team_name, dept, kind, category, stream) is not None
 
 
 def problems(scenario: Scenario) -> list[Problem]:

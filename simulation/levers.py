@@ -104,8 +104,9 @@ def pooling(data: dict, lever: ls.Pooling) -> dict:
         return data
     kinds = ["call", "transferred_call"] + (["walk_in"] if lever.scope == "phones_and_desk" else [])
     for team in serving.values():
-        team["also_serves"].append({"departments": depts, "kinds": kinds, "categories": None})
-        team["specialty_penalty"] = max(team["specialty_penalty"], lever.specialty_penalty)
+        # The penalty applies to the pooled calls only, not to the team's own work.
+        team["also_serves"].append({"departments": depts, "kinds": kinds, "categories": None,
+                                    "specialty_penalty": lever.specialty_penalty})
     return data
 
 

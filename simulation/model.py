@@ -10,7 +10,7 @@ import pandas as pd
 import simpy
 
 from .calendar import MINUTES_PER_DAY
-from .consistency import demanded_work, team_serves
+from .consistency import demanded_work, serving_penalty
 from .context import Context, OpeningHours
 from .demand import CallLine, Desk, TaskSource
 from .dispatch import Secretariat
@@ -56,18 +56,20 @@ class Model:
             for day in absent.nonzero()[0]:
                 self.recorder.absences.append((name, team_name, int(day)))
             plan = presence_plan(sc, sec, absent)
-            staff.append(Secretary(self.env, name, team_name, sec.home_department,
-                                   sc.teams[team_name].specialty_penalty, plan, self.recorder,
-                                   resume))
+            staff.append(Secretary(self.env, name, team_name, sec.home_department, plan,
+                                   self.recorder, resume))
         return staff
 
     def _declare_work(self) -> None:
         for dept, stream, kind, cat in demanded_work(self.scenario):
-            eligible = [s for s in self.secretaries
-                        if team_serves(self.scenario, s.team, dept, kind, cat, stream)]
-            urgent = kind in URGENT_KINDS
-            self.secretariat.add_work_key((dept, stream, kind, cat), eligible,
-                                          self.ctx.rank(kind, urgent))
+            key = (dept, stream, kind, cat)
+            eligible = []
+            for sec in self.secretaries:
+                penalty = serving_penalty(self.scenario, sec.team, dept, kind, cat, stream)
+                if penalty is not None:
+                    eligible.append(sec)
+                    sec.penalties[key] = penalty
+            self.secretariat.add_work_key(key, eligible, self.ctx.rank(kind, kind in URGENT_KINDS))
 
     def _sources(self) -> list:
         out = []

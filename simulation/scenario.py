@@ -337,6 +337,10 @@ class ServiceRule(Strict):
     categories: list[str] | None = Field(
         None, description="If set, only work of these audit categories."
     )
+    specialty_penalty: float = Field(
+        0.0, ge=0, description="Extra share of handling time for this work outside the home "
+        "department (e.g. another department's calls in a phone pool)."
+    )
 
 
 class Team(Strict):
@@ -353,7 +357,8 @@ class Team(Strict):
         description="Further work taken, e.g. other departments' calls in a phone pool.",
     )
     specialty_penalty: float = Field(
-        0.0, ge=0, description="Extra share of handling time outside the home department."
+        0.0, ge=0, description="Extra share of handling time, outside the home department, "
+        "for the work of the rule above (also_serves rules carry their own)."
     )
     secretaries: dict[str, Secretary] = Field(min_length=1, description="Members by name.")
 

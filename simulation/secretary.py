@@ -28,13 +28,14 @@ class Secretary:
     """One secretary: her on-duty plan, her queues by rank, and what she is doing now."""
 
     def __init__(self, env: simpy.Environment, name: str, team: str, home: str | None,
-                 penalty: float, plan: list[tuple[float, float]], recorder: Recorder,
+                 plan: list[tuple[float, float]], recorder: Recorder,
                  resumption_cost: Callable[[], float]):
         self.env = env
         self.name = name
         self.team = team
         self.home = home
-        self.penalty = penalty
+        # Specialty penalty per kind of work (department, stream, kind, category) she takes.
+        self.penalties: dict[tuple[str, str, str, str], float] = {}
         self.plan = plan
         self.recorder = recorder
         self.resumption_cost = resumption_cost
@@ -125,8 +126,9 @@ class Secretary:
 
     def _factor(self, item: WorkItem) -> float:
         # A secretary without a home department (a float) is a generalist everywhere.
-        if self.penalty and item.department != self.home:
-            return 1.0 + self.penalty
+        penalty = self.penalties.get((item.department, item.stream, item.kind, item.category))
+        if penalty and item.department != self.home:
+            return 1.0 + penalty
         return 1.0
 
     def _work_on(self, item: WorkItem):

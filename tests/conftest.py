@@ -201,17 +201,25 @@ def clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def specialty_factor(scenario: Scenario, secretary: str, department: str) -> float:
-    """Handling-time multiplier of a secretary on a department's work.
+def specialty_factor(scenario: Scenario, secretary: str, department: str, kind: str,
+                     category: str) -> float:
+    """Handling-time multiplier of a secretary on a department's work of a kind/category.
 
-    Outside her home department (or everywhere, for a secretary without one, e.g. a
-    float) she takes (1 + her team's specialty_penalty) times the nominal time.
+    The penalty is that of the first rule of her team covering the work (the team's own
+    rule, then its also_serves rules); it applies outside her home department (or
+    everywhere, for a secretary without one, e.g. a float).
     """
+    def covers(rule) -> bool:
+        return ((rule.departments == "all" or department in rule.departments)
+                and (rule.kinds == "all" or kind in rule.kinds)
+                and (rule.categories is None or category in rule.categories))
+
     for _, name, sec in scenario.secretaries():
         if name == secretary:
             team = next(t for t in scenario.teams.values() if name in t.secretaries)
-            if team.specialty_penalty and department != sec.home_department:
-                return 1.0 + team.specialty_penalty
+            rule = next(r for r in (team, *team.also_serves) if covers(r))
+            if rule.specialty_penalty and department != sec.home_department:
+                return 1.0 + rule.specialty_penalty
             return 1.0
     raise KeyError(secretary)
 

@@ -106,10 +106,11 @@ def check_tasks_and_segments(scenario, tables: dict[str, pd.DataFrame]) -> None:
     assert tasks[tasks.status == "backlog"].finished.isna().all()
     assert (tasks.resumption >= 0).all() and (tasks.remaining >= -EPS).all()
 
-    factor = {(s, d): specialty_factor(scenario, s, d)
-              for s in segs.secretary.unique() for d in scenario.departments}
-    segs = segs.assign(nominal=[(r.end - r.start) / factor[(r.secretary, r.department)]
-                                for r in segs.itertuples()])
+    factor = {k: specialty_factor(scenario, *k) for k in
+              set(zip(segs.secretary, segs.department, segs.kind, segs.category))}
+    segs = segs.assign(nominal=[
+        (r.end - r.start) / factor[(r.secretary, r.department, r.kind, r.category)]
+        for r in segs.itertuples()])
     worked = segs.groupby("item_id").nominal.sum()
     for t in tasks.itertuples():
         got = worked.get(t.task_id, 0.0)

@@ -232,3 +232,24 @@ def test_python_api_loads_like_the_command_line(tmp_path):
     inline = yaml.safe_load((ROOT / "scenarios" / "baseline.yaml").read_text())
     inline["levers"] = [{"lever": "absences", "rate": 0.1}]
     assert [lv.lever for lv in simulation.load_scenario(inline).applied_levers] == ["absences"]
+
+
+def test_phone_pool_penalty_applies_to_pooled_calls_only(tmp_path):
+    """Pooling phones must not slow the team's own work: the penalty sits on the pool rule."""
+    sc = load_composed(with_levers(tmp_path, {"lever": "pooling", "scope": "phones",
+                                              "departments": ["cardiology", "gastroenterology"],
+                                              "specialty_penalty": 0.5}), SHORT)
+    t = simulate(sc, seed=4, replication=0)
+    seg, tasks = t["segments"], t["tasks"]
+    home = {n: s.home_department for _t, n, s in sc.secretaries()}
+    own = seg[(seg.secretary.map(home) == seg.department) & ~seg.urgent]
+    worked = own.assign(minutes=own.end - own.start).groupby("item_id").minutes.sum()
+    done = tasks[tasks.status == "done"].set_index("task_id")
+    mine = done.loc[done.index.intersection(worked.index)]
+    assert len(mine) > 0
+    assert np.allclose(worked[mine.index], mine.work + mine.resumption)  # factor 1 at home
+    calls = t["calls"][(t["calls"].outcome == "answered") & t["calls"].ended.notna()
+                       & ~t["calls"].transferred]
+    away = calls[calls.secretary.map(home) != calls.department]
+    assert len(away) > 0
+    assert np.allclose(away.ended - away.answered, 1.5 * away.service)
