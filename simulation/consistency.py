@@ -143,6 +143,18 @@ def problems(scenario: Scenario) -> list[Problem]:
                         out.append((path, f"team '{t}' does not answer these calls; "
                                           "list only first-line teams that serve them"))
 
+    hours = {tuple(v) for v in cal.opening_hours.values()}
+    if len(hours) > 1:
+        # The default shape follows the opening hours, which differ between weekdays.
+        for dname, dept in scenario.departments.items():
+            for sname, s in dept.streams.items():
+                prof = getattr(s, "arrivals", None)
+                if prof is not None and prof.hourly_shape is None:
+                    out.append((f"departments.{dname}.streams.{sname}.arrivals.hourly_shape",
+                                "opening hours differ between weekdays, so no default shape "
+                                "fits every day; give an hourly_shape (and weekday_factors), "
+                                "or one stream per group of days with the same hours"))
+
     # Coverage is only meaningful once every name resolves.
     for dname, sname, kind, cat in ([] if out else demanded_work(scenario)):
         if not any(team_serves(scenario, t, dname, kind, cat, sname) for t in scenario.teams):

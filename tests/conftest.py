@@ -371,6 +371,12 @@ def scenario_strategy(max_days: int = 3, max_per_day: float = 30.0,
         departments = {d: {"streams": {f"s{j}": draw(stream())
                                        for j in range(draw(st.integers(2, 4)))}}
                        for d in depts}
+        if len(set(hours.values())) > 1:
+            # Days with different hours need explicit shapes (the default would not fit).
+            for dept in departments.values():
+                for s in dept["streams"].values():
+                    if "arrivals" in s and "hourly_shape" not in s["arrivals"]:
+                        s["arrivals"]["hourly_shape"] = {h: 1.0 for h in range(8, 18)}
 
         def staff(prefix: str, n: int) -> dict:
             out = {}

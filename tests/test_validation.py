@@ -173,3 +173,14 @@ def test_a_file_that_is_not_a_mapping_is_refused_clearly(tmp_path, text, words):
     path = tmp_path / "odd.yaml"
     path.write_text(text)
     assert_one_clear_error(secsim("validate", str(path)), words, "name, calendar")
+
+
+def test_default_hourly_shape_needs_the_same_opening_hours_every_day():
+    """With Saturday open 09:00-12:00 only, a defaulted profile would misplace arrivals."""
+    data = valid()
+    data["calendar"]["opening_hours"]["sat"] = ["09:00", "12:00"]
+    data["departments"]["cardiology"]["streams"]["calls"]["arrivals"].pop("hourly_shape", None)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(data)
+    assert "departments.cardiology.streams.calls.arrivals.hourly_shape" in str(err.value)
+    assert "differ between weekdays" in str(err.value)
