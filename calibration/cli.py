@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from simulation.cli import UsageError
+from simulation.cli import UsageError, seed_type
 from simulation.composition import compose, read_composed, set_path
 
 from . import report
@@ -43,7 +43,7 @@ def register(subparsers) -> None:
                         "(default: next to --out, <out>.fit.*)")
     p.add_argument("--replications", "-r", type=int, default=4,
                    help="replications per evaluation, same seed each time (default 4)")
-    p.add_argument("--seed", type=int, default=1, help="random seed of the fit (default 1)")
+    p.add_argument("--seed", type=seed_type, default=1, help="random seed of the fit (default 1)")
     p.add_argument("--max-evals", type=int, default=40,
                    help="budget of objective evaluations (default 40)")
     p.add_argument("--horizon-days", type=int, default=None,
@@ -122,6 +122,11 @@ def cmd_calibrate(args) -> int:
         raise UsageError("--workers must be at least 1")
     workers = args.workers or max(1, min(args.replications, os.cpu_count() or 1))
     out = Path(args.out) if args.out else Path("outputs") / f"calibrated_{base.name}.yaml"
+    if out.exists() and out.is_dir():
+        raise UsageError(f"--out '{out}' is a folder; give the path of the .yaml file to write")
+    if out.exists() and out.resolve() == Path(args.scenario).resolve():
+        raise UsageError(f"--out '{out}' is the input scenario; write the calibrated one "
+                         "to another file")
     stem = out.name[:-len(".yaml")] if out.name.endswith(".yaml") else out.stem
     name = stem if re.fullmatch(r"[A-Za-z0-9_.\-]+", stem) else None
     progress = None if args.quiet else (

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -19,10 +20,34 @@ from .scenario_io import ScenarioError
 __all__ = ["UsageError", "main", "build_parser", "load"]
 
 
+def seed_type(text: str) -> int:
+    """argparse type of a random seed: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give a seed >= 0")
+    return value
+
+
+def output_folder(path: str | Path) -> Path:
+    """The output folder, refusing a path that exists and is not a folder."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out '{out}' is a file, not a folder; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder '{out}': {exc.strerror}; "
+                         "choose another --out") from None
+    return out
+
+
 def _common_run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", "-r", type=int, default=20,
                    help="independent replications (default 20)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=seed_type, default=1, help="random seed >= 0 (default 1)")
     p.add_argument("--workers", "-w", type=int, default=1,
                    help="local worker processes (default 1 = in this process)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -88,6 +113,8 @@ def cmd_run(args) -> int:
         raise UsageError("--workers must be at least 1")
     scenario = load(args.scenario, args.overrides)
     out = Path(args.out) if args.out else (None if args.json else Path("outputs") / scenario.name)
+    if out is not None:
+        out = output_folder(out)
     writer = RunWriter(out, scenario, header=f"resolved from {args.scenario}") if out else None
     progress = Progress(args.replications, f"{scenario.name}")
 
@@ -108,6 +135,10 @@ def cmd_run(args) -> int:
     if writer is not None:
         writer.close(result, {"replications_requested": args.replications,
                               "workers": args.workers, "command": " ".join(sys.argv)})
+        if not result.kpis.empty:
+            from .report import write_run_report
+
+            write_run_report(out)
     for rep, err in result.failures:
         print(f"replication {rep} failed: {err}", file=sys.stderr)
     if args.json:
@@ -121,7 +152,8 @@ def cmd_run(args) -> int:
                         f"{scenario.name}: {n} replications, seed {args.seed}, "
                         f"{result.seconds:.1f}s"))
         if out is not None:
-            print(f"\nResults written to {out}/ (kpis.parquet, summary.csv, scenario.yaml, events)")
+            print(f"\nResults written to {out}/ (kpis.parquet, summary.csv, scenario.yaml, "
+                  f"{'events, ' if not args.no_events else ''}report.html)")
     if result.interrupted:
         print("interrupted: the completed replications above were kept", file=sys.stderr)
         return 130
@@ -159,12 +191,19 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def _terminate(_signum, _frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    # A polite kill (timeout, a batch scheduler) stops like Ctrl-C: results written so far
+    # are closed properly and stay readable.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except ScenarioError as exc:

@@ -12,6 +12,9 @@ from .scenario_io import ScenarioError
 
 
 def register(sub) -> None:
+    """Add ``secsim compare`` to the command line."""
+    from .cli import seed_type
+
     p = sub.add_parser(
         "compare", help="run several scenarios (paired) and compare them with a baseline",
         description="Runs every scenario with the same seed and replication numbers (common "
@@ -21,7 +24,7 @@ def register(sub) -> None:
                                             "named 'baseline', else the first)")
     p.add_argument("--replications", "-r", type=int, default=20,
                    help="replications per scenario (default 20)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--seed", type=seed_type, default=1, help="random seed >= 0 (default 1)")
     p.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 1,
                    help="local worker processes (default: all cores)")
     p.add_argument("--out", "-o", default="outputs/compare", help="output folder")
@@ -73,6 +76,7 @@ def load_all(files: list[Path], overrides: list[str]):
 
 
 def cmd_compare(args) -> int:
+    from .cli import output_folder
     from .compare import compare
     from .display import Progress, comparison_table
     from .errors import UsageError
@@ -90,7 +94,9 @@ def cmd_compare(args) -> int:
     baseline = args.baseline or ("baseline" if "baseline" in names else names[0])
     if baseline not in names:
         raise UsageError(f"--baseline '{baseline}' is not one of the scenarios {names}")
-    out = Path(args.out)
+    out = output_folder(args.out)
+    print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "
+          f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
     writers = [RunWriter(out / s.name, s, header=f"resolved from {f}")
                for s, f in zip(scenarios, files)]
     progress = Progress(len(scenarios) * args.replications, f"compare {len(scenarios)} scenarios")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
+    """Add ``secsim report`` to the command line."""
     p = sub.add_parser("report", help="build report.html from an output folder",
                        description="Builds a self-contained report.html from the folder written "
                                    "by 'secsim run', 'secsim compare' or 'secsim sweep'.")
@@ -18,12 +19,25 @@ def register(sub) -> None:
 
 
 def cmd_report(args) -> int:
+    """Write report.html into the folder, whatever kind of results it holds."""
     from .errors import UsageError
 
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"'{folder}' is not a folder; give the --out folder of a run, "
                          "compare or sweep")
+    try:
+        path = _write(folder, args)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise UsageError(f"cannot read the results in '{folder}' ({type(exc).__name__}: "
+                         f"{exc}); the run was probably stopped while writing: rerun it") from None
+    print(f"Report: {path}  (open it in a browser; it needs no network)")
+    return 0
+
+
+def _write(folder: Path, args) -> Path:
+    from .errors import UsageError
+
     if (folder / "comparison.parquet").exists():
         from .report import write_comparison_report
 
@@ -39,8 +53,7 @@ def cmd_report(args) -> int:
     else:
         raise UsageError(f"'{folder}' holds no secsim results (no comparison.parquet, "
                          "kpis.parquet or sweep results); run secsim run/compare/sweep first")
-    print(f"Report: {path}  (open it in a browser; it needs no network)")
-    return 0
+    return path
 
 
 def _is_sweep(folder: Path) -> bool:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cli import seed_type
 from .errors import UsageError
 
 
@@ -35,7 +36,7 @@ def register(subparsers) -> None:
                    help="continue the sweep in --out: skip finished tasks, retry failed ones")
     p.add_argument("--overwrite", action="store_true",
                    help="delete the results of an earlier sweep in --out and start again")
-    p.add_argument("--seed", type=int, help="random seed (overrides the spec's)")
+    p.add_argument("--seed", type=seed_type, help="random seed >= 0 (overrides the spec's)")
     p.add_argument("--replications", "-r", type=int,
                    help="replications per point (overrides the spec's)")
     p.add_argument("--dry-run", action="store_true",

@@ -7,6 +7,7 @@ key; lists and values replace). Overrides then set single fields by dotted path.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,9 @@ import yaml
 
 from .scenario import Scenario
 from .scenario_io import ScenarioError, read_yaml, validate
+
+# Sections whose keys are names chosen in the scenario (not field names).
+NAMED = ("departments", "streams", "teams", "secretaries", "shifts")
 
 
 def deep_merge(base: Any, over: Any) -> Any:
@@ -76,6 +80,12 @@ def set_path(data: dict, assignment: str) -> dict:
             where = ".".join(parts[: i + 1])
             raise ScenarioError([(where, f"--set {key}: '{'.'.join(parts[:i])}' is a value, "
                                          "not a section; check the path")])
+        if i > 0 and parts[i - 1] in NAMED and part not in node:
+            # A misspelt department, stream, team... would otherwise create a new one.
+            close = difflib.get_close_matches(part, list(node), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of {sorted(node)}"
+            raise ScenarioError([(".".join(parts[: i + 1]), f"--set {key}: there is no "
+                                                            f"'{part}' here; {hint}")])
         node = node.setdefault(part, {})
     last = parts[-1]
     if isinstance(node, list) and last.isdigit() and int(last) < len(node):

@@ -96,11 +96,16 @@ def problems(scenario: Scenario) -> list[Problem]:
             out.append((f"calendar.closed_days[{i}]", f"day {day} is negative; days count from 0"))
 
     seen: dict[str, str] = {}
+    named_shift: dict[tuple[str, str], list[str]] = {}
     for tname, team in scenario.teams.items():
         where = f"teams.{tname}"
         rules = [(where, team)] + [(f"{where}.also_serves[{i}]", r)
                                    for i, r in enumerate(team.also_serves)]
         for rpath, rule in rules:
+            for field in ("departments", "kinds"):
+                if getattr(rule, field) == []:
+                    out.append((f"{rpath}.{field}", f"is empty, so the team would take no "
+                                                    f"work; list some {field} or write 'all'"))
             if rule.departments != "all":
                 for d in rule.departments:
                     if d not in depts:
@@ -125,7 +130,14 @@ def problems(scenario: Scenario) -> list[Problem]:
             if isinstance(sec.shift, str) and sec.shift not in scenario.shifts:
                 out.append((f"{spath}.shift", _unknown("shift", sec.shift, set(scenario.shifts))))
                 continue
-            out.extend(_shift_problems(scenario, spath, sec))
+            for path, msg in _shift_problems(scenario, spath, sec):
+                if isinstance(sec.shift, str) and path.endswith(".shift"):
+                    # Report a named shift once, not once per secretary using it.
+                    named_shift.setdefault((sec.shift, msg), []).append(sname)
+                else:
+                    out.append((path, msg))
+    for (shift, msg), names in named_shift.items():
+        out.append((f"shifts.{shift}", f"{msg} (secretaries {', '.join(names)})"))
 
     for dname, dept in scenario.departments.items():
         for sname, s in dept.streams.items():

@@ -42,7 +42,9 @@ def _fmt(value: float, unit: str) -> str:
 
 def share_rows(summary: pd.DataFrame) -> list[tuple[str, str, str]]:
     """Headline rows for every audit-category time share present in a summary."""
-    cats = [k for k in summary.kpi.unique() if str(k).startswith("share_")]
+    # Categories no scenario spends time on (e.g. 'other') would only add rows of zeros.
+    shares = summary[summary.kpi.astype(str).str.startswith("share_")]
+    cats = [k for k, m in shares.groupby("kpi", sort=False)["mean"] if (m.fillna(0) > 0).any()]
     return [(k, f"Time share: {k[len('share_'):].replace('_', ' ')}", "%") for k in cats]
 
 

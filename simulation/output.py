@@ -17,9 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import __version__
+from .records import TABLES
 from .runner import Replication, RunResult
 from .scenario import Scenario
 from .scenario_io import dump_yaml
+
+OUTPUT_FILES = [f"{name}.parquet" for name in
+                (*TABLES, "kpis", "staff", "hourly", "report_delays", "summary")] + [
+    "summary.csv", "run.json", "report.html", "scenario.yaml"]
 
 
 class TableStream:
@@ -49,6 +54,9 @@ class RunWriter:
     def __init__(self, out: str | Path, scenario: Scenario, header: str = ""):
         self.out = Path(out)
         self.out.mkdir(parents=True, exist_ok=True)
+        # A reused folder must not mix this run's tables with an earlier run's.
+        for name in OUTPUT_FILES:
+            (self.out / name).unlink(missing_ok=True)
         (self.out / "scenario.yaml").write_text(dump_yaml(scenario, header), encoding="utf-8")
         self.streams: dict[str, TableStream] = {}
 
@@ -82,6 +90,7 @@ class RunWriter:
             "failures": [{"replication": r, "error": e} for r, e in result.failures],
             "interrupted": result.interrupted,
             "seconds": round(result.seconds, 3),
+            "replication_seconds": round(result.replication_seconds, 3),
             **(meta or {}),
         }
         (self.out / "run.json").write_text(json.dumps(info, indent=2, default=_json_default),

@@ -22,7 +22,7 @@ from .compare import compare
 from .display import HEADLINE, share_rows
 
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1150px;margin:24px auto;
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1400px;margin:24px auto;
 padding:0 16px;color:#222;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:0}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:2em}
 table{border-collapse:collapse;font-size:.85em;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 7px;text-align:right}
@@ -30,7 +30,11 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .sig-up{background:#e3f4e3}.sig-down{background:#fbe4e4}.muted{color:#777;font-size:.85em}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:.8em}
 details{margin:6px 0}summary{cursor:pointer;font-weight:600}
-.scroll{overflow-x:auto}.fig{margin:10px 0 18px}.fig svg{max-width:100%;height:auto}
+.scroll{overflow-x:auto}.fig{margin:10px 0 18px}
+table.kpi{font-size:.74em}table.kpi td{padding:2px 5px;white-space:nowrap}
+.ci{color:#666;font-size:.85em}.delta{font-size:.9em}
+@media print{body{max-width:none}.scroll{overflow:visible}table.kpi{font-size:6.5pt}
+details{display:none}h2{page-break-before:auto}}.fig svg{max-width:100%;height:auto}
 """
 
 # KPIs where a higher value is better (for colouring significant differences).
@@ -95,12 +99,13 @@ def _kpi_table(comp: pd.DataFrame, runs: list[str], baseline: str, dept: str = "
                 cells.append("<td>–</td>")
                 continue
             r = c.loc[(n, kpi)]
-            text = _fmt(r["mean"], unit)
+            text = (f"{_fmt(r['mean'], unit)}<br><span class=ci>[{_fmt(r.ci_low, unit)}, "
+                    f"{_fmt(r.ci_high, unit)}]</span>")
             tip = f"95% CI [{_fmt(r.ci_low, unit)}, {_fmt(r.ci_high, unit)}]"
             cls = ""
             if n != baseline:
                 star = "*" if r.diff_significant else ""
-                text += f"<br><span class=muted>Δ {_diff(r['diff'], unit)}{star}</span>"
+                text += f"<br><span class=delta>Δ {_diff(r['diff'], unit)}{star}</span>"
                 tip += (f"; paired difference to {baseline}: {_diff(r['diff'], unit)} "
                         f"[{_diff(r.diff_ci_low, unit)}, {_diff(r.diff_ci_high, unit)}]")
                 if r.diff_significant and (kpi in HIGHER_IS_BETTER or kpi in LOWER_IS_BETTER):
@@ -109,9 +114,12 @@ def _kpi_table(comp: pd.DataFrame, runs: list[str], baseline: str, dept: str = "
             cells.append(f'<td{cls} title="{html.escape(tip)}">{text}</td>')
         unit_txt = "" if unit in ("%", "n") else f" ({unit})"
         rows.append(f"<tr><td>{html.escape(label)}{unit_txt}</td>{''.join(cells)}</tr>")
-    return (f"<div class=scroll><table><tr><th>KPI</th>{head}</tr>{''.join(rows)}</table></div>"
-            "<p class=muted>Hover a cell for its 95% confidence interval and the interval of "
-            "its paired difference to the baseline; * = that interval excludes 0.</p>")
+    note = ("Each cell: mean, [95% confidence interval]" + (
+        ", Δ paired difference to the baseline (* = its 95% interval excludes 0; hover a "
+        "cell for that interval). Green = significantly better, red = significantly worse."
+        if len(runs) > 1 else "."))
+    return (f"<div class=scroll><table class=kpi><tr><th>KPI</th>{head}</tr>{''.join(rows)}"
+            f"</table></div><p class=muted>{note}</p>")
 
 
 def _dept_pickup_table(comp: pd.DataFrame, runs: list[str]) -> str:
@@ -153,7 +161,13 @@ def _assumptions(run: ScenarioRun) -> str:
                            f"<td>{stream['type']}</td><td>{stream['audit_category']}</td>"
                            f"<td>{vol:g}</td></tr>")
     levers = r.get("applied_levers") or []
-    lever_txt = (f"<pre>{html.escape(yaml.safe_dump(levers, sort_keys=False))}</pre>" if levers
+    lever_rows = "".join(
+        f"<tr><td>{html.escape(lv['lever'])}</td><td>"
+        + html.escape("; ".join(f"{k} = {describe_dist(v) if isinstance(v, dict) and 'dist' in v else v}"
+                                for k, v in lv.items() if k != "lever" and v not in ("", None)))
+        + "</td></tr>" for lv in levers)
+    lever_txt = (f"<table><tr><th>lever</th><th>settings (defaults included)</th></tr>"
+                 f"{lever_rows}</table>" if levers
                  else "<p>No lever: the scenario as described.</p>")
     pol = r["interruptions"]
     full = yaml.safe_dump(r, sort_keys=False, allow_unicode=True)
@@ -201,9 +215,10 @@ def render(runs: list[ScenarioRun], comp: pd.DataFrame, baseline: str, title: st
         ("pickup_rate", "Call pickup rate (%)", 100),
         ("interruptions_per_hour", "Interruptions per on-duty hour", 1),
         ("report_delay_mean_days", "Mean report delay (days)", 1)])
+    role = "baseline" if len(runs) > 1 else "scenario"
     sections = [
         f"<h1>{html.escape(title)}</h1>",
-        f"<p class=muted>secsim {__version__} · baseline <b>{html.escape(baseline)}</b> · "
+        f"<p class=muted>secsim {__version__} · {role} <b>{html.escape(baseline)}</b> · "
         f"replications per scenario: {', '.join(map(str, reps))} · seed {', '.join(seeds)} · "
         f"all departments unless stated</p>",
         "<h2>Headline KPIs</h2><p>Mean with 95% confidence interval over replications.</p>",

@@ -17,7 +17,9 @@ import pandas as pd  # noqa: E402
 plt.rcParams.update({"svg.hashsalt": "secsim", "svg.fonttype": "none", "font.size": 9,
                      "axes.spines.top": False, "axes.spines.right": False})
 BASELINE_COLOR = "#444444"
-PALETTE = plt.get_cmap("tab10")
+_TAB20 = plt.get_cmap("tab20")
+# Strong hues first, then their light variants: 20 distinct colours before any repeat.
+COLORS = [_TAB20(i) for i in range(0, 20, 2)] + [_TAB20(i) for i in range(1, 20, 2)]
 
 
 def svg_text(fig) -> str:
@@ -30,7 +32,13 @@ def svg_text(fig) -> str:
 
 
 def _color(i: int, name: str, baseline: str):
-    return BASELINE_COLOR if name == baseline else PALETTE(i % 10)
+    return BASELINE_COLOR if name == baseline else COLORS[i % len(COLORS)]
+
+
+def _legend_outside(ax) -> None:
+    """Legend to the right of the plot (never over the lines), if anything is labelled."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def headline_bars(comp: pd.DataFrame, scenarios: list[str], baseline: str,
@@ -54,6 +62,8 @@ def headline_bars(comp: pd.DataFrame, scenarios: list[str], baseline: str,
                 color=[_color(i, s, baseline) for i, s in enumerate(scenarios)])
         ax.set_title(title)
         ax.grid(axis="x", alpha=0.3)
+        top = np.nanmax(np.concatenate([highs, means])) if np.isfinite(means).any() else 1.0
+        ax.set_xlim(0, top * 1.08 if top > 0 else 1.0)  # whiskers stay inside the axes
     axes[0].set_yticks(y, scenarios)
     return svg_text(fig)
 
@@ -69,7 +79,7 @@ def pickup_by_hour(hourly: dict[str, pd.DataFrame], baseline: str) -> str:
     ax.set_xlabel("hour of day (call arrival)")
     ax.set_ylabel("pickup rate (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, frameon=False)
+    _legend_outside(ax)
     return svg_text(fig)
 
 
@@ -90,7 +100,7 @@ def delay_cdf(delays: dict[str, pd.DataFrame], baseline: str) -> str:
     ax.set_xlabel("report delay (calendar days, dictation to sending)")
     ax.set_ylabel("reports sent within (%)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2, frameon=False)
+    _legend_outside(ax)
     return svg_text(fig)
 
 
@@ -104,7 +114,8 @@ def category_shares(comp: pd.DataFrame, scenarios: list[str]) -> str:
     y = np.arange(len(table))[::-1]
     for i, col in enumerate(table.columns):
         vals = 100 * table[col].to_numpy()
-        ax.barh(y, vals, left=left, color=PALETTE(i % 10), label=col[len("share_"):])
+        ax.barh(y, vals, left=left, color=COLORS[i % len(COLORS)],
+                label=col[len("share_"):].replace("_", " "))
         for yy, lft, v in zip(y, left, vals):
             if v >= 6:
                 ax.text(lft + v / 2, yy, f"{v:.0f}", ha="center", va="center", fontsize=7,
@@ -113,8 +124,7 @@ def category_shares(comp: pd.DataFrame, scenarios: list[str]) -> str:
     ax.set_yticks(y, table.index)
     ax.set_xlim(0, 100)
     ax.set_xlabel("share of worked time (%)")
-    ax.legend(fontsize=7, ncol=len(table.columns), frameon=False, loc="upper center",
-              bbox_to_anchor=(0.5, -0.18))
+    _legend_outside(ax)
     return svg_text(fig)
 
 
@@ -127,10 +137,10 @@ def team_utilisation(staff: dict[str, pd.DataFrame], baseline: str) -> str:
             labels.append(f"{name} / {team}")
             values.append(100 * u)
             colors.append(_color(i, name, baseline))
-    fig, ax = plt.subplots(figsize=(8, 0.22 * len(labels) + 1.0))
+    fig, ax = plt.subplots(figsize=(8, 0.26 * len(labels) + 1.0))
     y = np.arange(len(labels))[::-1]
     ax.barh(y, values, color=colors)
-    ax.set_yticks(y, labels, fontsize=7)
+    ax.set_yticks(y, labels, fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("utilisation (%)")
     ax.grid(axis="x", alpha=0.3)

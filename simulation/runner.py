@@ -49,8 +49,9 @@ class RunResult:
     summary: pd.DataFrame  # mean and CI per department and KPI
     events: dict[str, pd.DataFrame] = field(default_factory=dict)
     failures: list[tuple[int, str]] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the whole call (all scenarios of a comparison)
     interrupted: bool = False
+    replication_seconds: float = 0.0  # time spent in this scenario's replications
 
     def kpi(self, name: str, department: str = kpis.ALL) -> pd.Series:
         """One KPI's summary row (mean, ci_low, ci_high, n)."""
@@ -185,5 +186,7 @@ def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult
     if kept_events:
         events = {name: pd.concat([e[name] for e in kept_events], ignore_index=True)
                   for name in kept_events[0]}
-    return RunResult(scenario, seed, kpi_table, staff, hourly, delays, summary, events, failures,
-                     seconds)
+    result = RunResult(scenario, seed, kpi_table, staff, hourly, delays, summary, events,
+                       failures, seconds)
+    result.replication_seconds = sum(r.seconds for r in ordered)
+    return result

@@ -97,10 +97,12 @@ def _sentence(err: dict, data: Any) -> tuple[str, str]:
         return path, "is required but missing; add it (see docs/scenario.md)"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
+        field = str(ctx.get("discriminator", "type")).strip("'")
         return path, (f"'{ctx.get('tag')}' is not one of {ctx.get('expected_tags')}; "
-                      "fix the 'type' or 'dist' field")
+                      f"fix the '{field}' field")
     if kind == "union_tag_not_found":
-        return path, "needs a 'type' (for a stream) or 'dist' (for a distribution) field"
+        field = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
+        return path, f"needs a '{field}' field saying which kind it is"
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
@@ -158,8 +160,8 @@ def read_yaml(path: str | Path) -> Any:
     """Parse a YAML file, turning a missing file or a syntax error into a ScenarioError."""
     p = Path(path)
     if not p.exists():
-        raise ScenarioError([("", f"file not found: '{p}'; check the path (scenarios live in "
-                                  "scenarios/)")], str(p))
+        raise ScenarioError([("", f"file not found: '{p}'; check the path and the folder "
+                                  "you run the command from")], str(p))
     if p.is_dir():
         raise ScenarioError([("", f"'{p}' is a folder; give a scenario file inside it")], str(p))
     try:

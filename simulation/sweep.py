@@ -72,7 +72,7 @@ class SweepSpec(BaseModel):
     samples: int | None = Field(None, ge=1, description="Design lhs: number of points.")
     design_seed: int | None = Field(None, description="Design lhs: seed (default: seed).")
     replications: int = Field(10, ge=1)
-    seed: int = 1
+    seed: int = Field(1, ge=0, description="Random seed (>= 0).")
 
     @field_validator("parameters")
     @classmethod

@@ -9,6 +9,7 @@ the folder holds a sweep (``sweep_store.is_sweep``).
 from __future__ import annotations
 
 import html
+import os
 from pathlib import Path
 
 import matplotlib
@@ -115,7 +116,9 @@ def figure_heatmap(results: pd.DataFrame, kpi: str, x: str, y: str) -> str:
             ax.text(c, r, f"{v:.3g}", ha="center", va="center", fontsize=7,
                     color="white" if v < mid else "black")
     fig.colorbar(im, ax=ax, label=kpi_label(kpi))
-    ax.set_title(f"{kpi_label(kpi)}: mean per {x} x {y}", fontsize=9)
+    half = ((summ.ci_high - summ.ci_low) / 2 * _scale(kpi)).median()
+    noise = f"; typical 95% CI ±{half:.2g}" if np.isfinite(half) else ""
+    ax.set_title(f"{kpi_label(kpi)}: mean per {x} x {y}{noise}", fontsize=9)
     return svg_text(fig)
 
 
@@ -196,7 +199,7 @@ def render_sweep_html(out: str | Path, kpis: list[str] | None = None, x: str | N
              f"{esc(manifest['name'])}</title><style>{CSS}</style></head><body>",
              f"<h1>Sweep: {esc(manifest['name'])}</h1>",
              f"<p>{esc(manifest['spec'].get('description', ''))}</p>",
-             f"<p class='note'>Base scenario {esc(manifest['base'])}; design "
+             f"<p class='note'>Base scenario {esc(os.path.normpath(manifest['base']))}; design "
              f"{esc(manifest['design'])}, {manifest['points']} points x "
              f"{manifest['replications']} replications, seed {manifest['seed']}; status "
              f"{esc(manifest.get('status', '?'))}. Every point uses the same seeds (common "
@@ -237,6 +240,16 @@ def _parameter_table(manifest: dict) -> str:
             f"<th>values</th></tr>{''.join(rows)}</table>")
 
 
+def _mean_pm(mean: float, half: float) -> str:
+    """'91.0 ±0.4': the mean shown to the precision its confidence interval supports."""
+    if np.isnan(mean):
+        return "-"
+    if np.isnan(half) or half <= 0:
+        return f"{mean:.3g}"
+    decimals = max(0, 1 - int(np.floor(np.log10(half))))
+    return f"{mean:.{decimals}f} ±{half:.{decimals}f}"
+
+
 def _point_table(results: pd.DataFrame, params: list[str], kpis) -> str:
     kpis = [k for k in kpis if k in results.columns]
     head = "".join(f"<th>{html.escape(h)}</th>"
@@ -247,8 +260,7 @@ def _point_table(results: pd.DataFrame, params: list[str], kpis) -> str:
         for k in kpis:
             mean, low, high, _ = t_interval(grp[k])
             s = _scale(k)
-            cells.append("-" if np.isnan(mean) else
-                         f"{s * mean:.3g}" + ("" if np.isnan(low) else f" ±{s * (high - low) / 2:.2g}"))
+            cells.append(_mean_pm(s * mean, s * (high - low) / 2))
         rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
     return (f"<h2>Per point (mean ±95% CI half-width)</h2><div style='overflow-x:auto'><table>"
             f"<tr>{head}</tr>{''.join(rows)}</table></div>")
