@@ -47,7 +47,7 @@ class Source(_Strict):
     """Where the figures come from (cited in the calibrated scenario's header)."""
 
     citation: str = Field(min_length=1)
-    document: str | None = Field(None, description="Local copy, e.g. shared/seeds/001_*.txt.")
+    document: str | None = Field(None, description="Local copy, e.g. docs/sources/seeds/001_*.txt.")
     location: str | None = Field(None, description="Page, line or footnote in the document.")
     quote: str | None = Field(None, description="The sentence giving the figures (original language).")
 

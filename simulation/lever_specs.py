@@ -1,6 +1,6 @@
 """The reorganisation levers a scenario may declare (validated specs; transforms in levers.py).
 
-Defaults come from ../shared/domain.md where a figure exists (online booking 11% AP-HP
+Defaults come from docs/sources/domain.md where a figure exists (online booking 11% AP-HP
 2018 average, 38% of slots open as an upper bound); others are documented assumptions.
 """
 

@@ -37,6 +37,10 @@ def erlang_a(lam: float, mu: float, theta: float, c: int, tol: float = 1e-14) ->
         raise ValueError("need lam > 0, mu > 0, theta >= 0 and c >= 1")
     if theta == 0 and lam >= c * mu:
         raise ValueError("Erlang-C (theta = 0) needs lam < c*mu")
+    if lam > c * mu and (lam - c * mu) / theta > 5_000_000:
+        # The queue only stops growing once n - c > (lam - c*mu)/theta: too many states.
+        raise ValueError("overloaded line with almost no abandonment: the birth-death chain "
+                         "would need more than 5 million states")
     log_terms = [0.0]
     n = 0
     while True:

@@ -70,7 +70,7 @@ def test_bundled_audits_fit_the_baseline(name):
     audit = load_audit(AUDITS / f"{name}.yaml")
     check(audit, load_scenario(BASELINE))
     assert abs(sum(audit.shares.values()) - 1) < 1e-9
-    assert "shared/seeds/" in audit.source.document
+    assert "docs/sources/seeds/" in audit.source.document
     assert audit.fit, "a bundled audit names its default free parameters"
 
 
