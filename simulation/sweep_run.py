@@ -34,7 +34,7 @@ def run_task(scenario: Scenario, seed: int, replication: int) -> pd.DataFrame:
     return replicate(scenario, seed, replication, events=False).kpis
 
 
-class TaskSource:
+class SweepTasks:
     """The tasks still to do, point after point, built when the executor asks for them.
 
     Executors number tasks in the order they iterate; ``take(index)`` gives back the
@@ -95,7 +95,7 @@ def run_sweep(plan: SweepPlan, out, executor: Executor, resume: bool = False,
     store = SweepStore(out, plan)
     done = store.open(resume=resume, overwrite=overwrite,
                       meta={"executor": executor.name, **(meta or {})})
-    source = TaskSource(plan, done, task)
+    source = SweepTasks(plan, done, task)
     if on_start is not None:
         on_start(source.total, source.already)
     completed = failed = 0
