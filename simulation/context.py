@@ -61,3 +61,25 @@ class Context:
         self.recorder.tasks.append(item)
         self.secretariat.submit(item)
         return item
+
+
+class ScheduledArrivals:
+    """Releases a stream's pre-drawn arrival times one by one (one SimPy process)."""
+
+    ctx: Context
+    times: object  # sorted numpy array of minutes
+
+    def start(self) -> None:
+        """Begin releasing arrivals when the clock runs."""
+        self.ctx.env.process(self._release())
+
+    def _release(self):
+        env = self.ctx.env
+        for i, t in enumerate(self.times):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.arrive(i)
+
+    def arrive(self, i: int) -> None:
+        """Arrival number ``i`` happens now."""
+        raise NotImplementedError

@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 
 from .arrivals import profile_arrivals
-from .context import Context
+from .context import Context, ScheduledArrivals
 from .distributions import Sampler
 from .scenario import BackOfficeStream, CallStream, DoctorRequestStream, OnlineBooking, WalkInStream
 from .work import ABANDONED, WAITING, CallAttempt, Visit, WorkItem
 
 
-class _Source:
+class _Source(ScheduledArrivals):
     """Common set-up: arrival times and the online-booking diversion of a stream."""
 
     def __init__(self, ctx: Context, department: str, name: str, stream):
@@ -33,25 +33,19 @@ class _Source:
         if self.online is not None:
             self.online_check = Sampler(self.online.check, self.rng("online_check"))
 
-    def start(self) -> None:
-        self.ctx.env.process(self.release())
-
-    def release(self):
-        env = self.ctx.env
-        for i, t in enumerate(self.times):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            # One uniform per arrival: u < share books online (a check task), the next
-            # averted_share no longer happens at all, the rest still call or come.
-            u, online = self.online_u[i], self.online
-            if online is not None and u < online.share + online.averted_share:
-                if u < online.share:
-                    self.ctx.new_task("online_check", self.department, self.name,
-                                      online.check_category, False, self.online_check())
-                continue
-            self.arrive(i)
-
     def arrive(self, i: int) -> None:
+        """Online booking first: one uniform per arrival, below ``share`` it books online (a
+        check task), in the next ``averted_share`` it no longer happens, else it comes in."""
+        u, online = self.online_u[i], self.online
+        if online is not None and u < online.share + online.averted_share:
+            if u < online.share:
+                self.ctx.new_task("online_check", self.department, self.name,
+                                  online.check_category, False, self.online_check())
+            return
+        self.come_in(i)
+
+    def come_in(self, i: int) -> None:
+        """Arrival ``i`` reaches the line, the desk or the secretariat."""
         raise NotImplementedError
 
 
@@ -78,7 +72,7 @@ class CallLine(_Source):
         self.area = 0.0
         self._last = 0.0
 
-    def arrive(self, i: int) -> None:
+    def come_in(self, i: int) -> None:
         self.offer(self.ctx.next_id(), 1, "first", self.service[i], self.patience[i],
                    self.transfer_u[i])
 
@@ -179,7 +173,7 @@ class Desk(_Source):
                          if stream.patience is not None else np.full(n, np.inf))
         self.waiting_items: dict[int, WorkItem] = {}
 
-    def arrive(self, i: int) -> None:
+    def come_in(self, i: int) -> None:
         ctx = self.ctx
         now = ctx.env.now
         visit = Visit(ctx.next_id(), self.department, self.name, self.stream.audit_category, now)
@@ -230,6 +224,6 @@ class TaskSource(_Source):
         dist = stream.service if self.urgent else stream.duration
         self.durations = dist.sample(self.rng("service"), len(self.times))
 
-    def arrive(self, i: int) -> None:
+    def come_in(self, i: int) -> None:
         self.ctx.new_task(self.kind, self.department, self.name, self.stream.audit_category,
                           self.urgent, float(self.durations[i]))

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 
 from .arrivals import batch_arrivals, profile_arrivals
-from .context import Context
+from .context import Context, ScheduledArrivals
 from .scenario import DictationStream
 from .work import Report, WorkItem
 
 SECRETARY, BACK_END, FRONT_END = "secretary", "back_end", "front_end"
 
 
-class ReportPipeline:
+class ReportPipeline(ScheduledArrivals):
     """All reports of one dictation stream."""
 
     def __init__(self, ctx: Context, department: str, name: str, stream: DictationStream):
@@ -43,17 +43,8 @@ class ReportPipeline:
                                    validation)
         self.sending = stream.sending.sample(rng("sending"), n)
 
-    def start(self) -> None:
-        self.ctx.env.process(self.release())
-
-    def release(self):
-        env = self.ctx.env
-        for i, t in enumerate(self.times):
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            self.dictate(i)
-
-    def dictate(self, i: int) -> None:
+    def arrive(self, i: int) -> None:
+        """Dictation ``i``: its report goes to typing, or to the doctor (front-end)."""
         ctx = self.ctx
         report = Report(ctx.next_id(), self.department, self.name, str(self.modes[i]),
                         ctx.env.now, self.stream.target_days)
