@@ -55,6 +55,7 @@ def _common_run_args(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
     parser = argparse.ArgumentParser(
         prog="secsim",
         description="Discrete-event simulation of hospital medical secretariats.",
@@ -102,6 +103,7 @@ def load(path: str, overrides: list[str]):
 
 
 def cmd_run(args) -> int:
+    """``secsim run``: replications of one scenario, KPI table, output folder."""
     from .display import Progress, kpi_table, summary_json
     from .executors import make_executor
     from .output import RunWriter
@@ -161,6 +163,7 @@ def cmd_run(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    """``secsim validate``: check scenario files, report every problem."""
     from .scenario_io import dump_yaml
 
     bad = 0
@@ -180,6 +183,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_schema(args) -> int:
+    """``secsim schema``: the JSON Schema of scenario files."""
     from .scenario_io import json_schema
 
     text = json.dumps(json_schema(), indent=2)
@@ -196,6 +200,7 @@ def _terminate(_signum, _frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``secsim`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):

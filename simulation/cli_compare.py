@@ -76,6 +76,7 @@ def load_all(files: list[Path], overrides: list[str]):
 
 
 def cmd_compare(args) -> int:
+    """``secsim compare``: paired runs of several scenarios, comparison table and report."""
     from .cli import output_folder
     from .compare import compare
     from .display import Progress, comparison_table

@@ -82,6 +82,7 @@ def _check_options(args) -> None:
 
 
 def cmd_sweep(args) -> int:
+    """``secsim sweep``: run (or resume) a sweep spec on the chosen executor."""
     from .dask_executor import DaskUnavailable
     from .sweep import load_spec
     from .sweep_run import headline_table, run_sweep, summarise_sweep

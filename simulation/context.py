@@ -26,6 +26,7 @@ class OpeningHours:
         return list(zip(self.starts, self.ends))
 
     def is_open(self, t: float) -> bool:
+        """Whether lines and desks are open at minute ``t``."""
         i = bisect.bisect_right(self.starts, t) - 1
         return i >= 0 and t < self.ends[i]
 
@@ -45,9 +46,11 @@ class Context:
         self._ranks: dict[tuple[str, bool], int] = {}
 
     def next_id(self) -> int:
+        """A new id, increasing in creation order (ties in queues break on it)."""
         return next(self._ids)
 
     def rank(self, kind: str, urgent: bool) -> int:
+        """Service rank of a kind of work (lower = taken first)."""
         key = (kind, urgent)
         if key not in self._ranks:
             self._ranks[key] = rank_of(kind, urgent, self.scenario.interruptions)

@@ -158,6 +158,7 @@ class CallLine(_Source):
                                    patience, call.transfer_u))
 
     def close_books(self, now: float) -> None:
+        """Record the line's queue area up to the end of the horizon."""
         self._queue_change(0)
         self.ctx.recorder.lines.append((self.department, self.name, "call", self.area, now))
 

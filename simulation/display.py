@@ -95,6 +95,7 @@ class Progress:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
 
     def step(self, n: int = 1) -> None:
+        """Count ``n`` more finished items and redraw the line."""
         self.done += n
         if not self.enabled:
             return
@@ -105,6 +106,7 @@ class Progress:
         sys.stderr.flush()
 
     def finish(self) -> None:
+        """End the progress line."""
         if self.enabled:
             sys.stderr.write("\n")
             sys.stderr.flush()

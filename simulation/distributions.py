@@ -18,10 +18,12 @@ class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` independent draws, in minutes."""
         raise NotImplementedError
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         raise NotImplementedError
 
     def scaled(self, factor: float) -> Dist:
@@ -37,10 +39,12 @@ class Exponential(_Dist):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         return rng.exponential(self.mean_, size)
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         return self.mean_
 
     def scaled(self, factor):
@@ -56,12 +60,14 @@ class LogNormal(_Dist):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         sigma2 = math.log1p(self.cv**2)
         mu = math.log(self.mean_) - sigma2 / 2
         return rng.lognormal(mu, math.sqrt(sigma2), size)
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         return self.mean_
 
     def scaled(self, factor):
@@ -77,11 +83,13 @@ class Gamma(_Dist):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean_ / shape, size)
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         return self.mean_
 
     def scaled(self, factor):
@@ -106,10 +114,12 @@ class Triangular(_Dist):
         return self
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         return rng.triangular(self.low, self.mode, self.high, size)
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         return (self.low + self.mode + self.high) / 3
 
     def scaled(self, factor):
@@ -130,10 +140,12 @@ class Uniform(_Dist):
         return self
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         return rng.uniform(self.low, self.high, size)
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         return (self.low + self.high) / 2
 
     def scaled(self, factor):
@@ -147,12 +159,14 @@ class Deterministic(_Dist):
     value: float = Field(ge=0)
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         # Draw anyway so that the stream advances exactly as for a random distribution.
         rng.random(size)
         return np.full(size, self.value, dtype=float)
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         return self.value
 
     def scaled(self, factor):
@@ -189,10 +203,12 @@ class Empirical(_Dist):
         return w / w.sum()
 
     def sample(self, rng, size):
+        """``size`` independent draws, in minutes."""
         return rng.choice(np.asarray(self.values, dtype=float), size=size, p=self._p())
 
     @property
     def mean(self) -> float:
+        """The distribution's mean, in minutes."""
         p = self._p()
         v = np.asarray(self.values, dtype=float)
         return float(v.mean() if p is None else (v * p).sum())

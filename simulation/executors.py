@@ -29,6 +29,7 @@ class SerialExecutor:
     name = "serial"
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
+        """Run the tasks; yield (index, result or exception) as each finishes."""
         for i, (fn, args) in enumerate(tasks):
             try:
                 yield i, fn(*args)
@@ -45,6 +46,7 @@ class ProcessExecutor:
         self.workers = workers or os.cpu_count() or 1
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
+        """Run the tasks; yield (index, result or exception) as each finishes."""
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             pending: dict = {}
             queue = iter(enumerate(tasks))

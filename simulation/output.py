@@ -35,6 +35,7 @@ class TableStream:
         self.writer: pq.ParquetWriter | None = None
 
     def write(self, df: pd.DataFrame) -> None:
+        """Append one DataFrame (one replication) to the file."""
         table = pa.Table.from_pandas(df, preserve_index=False)
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, table.schema)
@@ -43,6 +44,7 @@ class TableStream:
         self.writer.write_table(table)
 
     def close(self) -> None:
+        """Close the files (and, given a result, write the summary and run.json)."""
         if self.writer is not None:
             self.writer.close()
             self.writer = None
@@ -74,6 +76,7 @@ class RunWriter:
             self._stream(name).write(df)
 
     def close(self, result: RunResult | None = None, meta: dict[str, Any] | None = None) -> None:
+        """Close the files (and, given a result, write the summary and run.json)."""
         for stream in self.streams.values():
             stream.close()
         if result is None:

@@ -37,15 +37,18 @@ class Recorder:
         self.lines: list[tuple] = []
 
     def segment(self, sec: Secretary, item: WorkItem, start: float, end: float, reason: str):
+        """Record a stretch of work by a secretary on an item."""
         if end > start:
             self.segments.append((sec.name, sec.team, item.id, item.kind, item.department,
                                   item.category, item.urgent, start, end, reason))
 
     def interruption(self, sec: Secretary, item: WorkItem, by: WorkItem, time: float):
+        """Record that ``by`` interrupted ``item``."""
         self.interruptions.append((time, sec.name, sec.team, item.id, item.kind, item.department,
                                    by.id, by.kind, by.department))
 
     def presence(self, sec: Secretary, start: float, end: float):
+        """Record an on-duty interval as worked (overtime included)."""
         if end > start:
             self.presence_rows.append((sec.name, sec.team, start, end))
 

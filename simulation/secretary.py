@@ -53,6 +53,7 @@ class Secretary:
         self.process: simpy.Process | None = None
 
     def add_queue(self, rank: int, queue: list) -> None:
+        """Make a queue hers, at its rank (queues of one rank are scanned together)."""
         for r, queues in self.groups:
             if r == rank:
                 queues.append(queue)
@@ -61,6 +62,7 @@ class Secretary:
         self.groups.sort(key=lambda g: g[0])
 
     def start(self, secretariat: Secretariat) -> None:
+        """Start her working life in the simulation."""
         self.secretariat = secretariat
         self.process = self.env.process(self.working_life())
 
@@ -80,6 +82,7 @@ class Secretary:
 
     # ------------------------------------------------------------ the process
     def working_life(self):
+        """The SimPy process: each on-duty period, take work until it ends."""
         env = self.env
         for start, end in self.plan:
             if env.now < start:

@@ -25,6 +25,7 @@ class ErlangA:
 
     @property
     def pickup_rate(self) -> float:
+        """Probability an arriving caller is answered."""
         return 1.0 - self.p_abandon
 
 
