@@ -27,16 +27,7 @@ VOLUME_TYPES = {"calls": ("call",), "walk_ins": ("walk_in",), "doctor_requests":
 class AuditError(ScenarioError):
     """An audit file that cannot be used; printed as sentences naming the field and the fix."""
 
-    def __init__(self, problems: list[tuple[str, str]], source: str | None = None):
-        super().__init__(problems, source)
-        head = f"{source}: " if source else ""
-        if len(problems) > 1:
-            lines = [f"{head}{len(problems)} problem(s) in the audit:"]
-            lines += [f"  - {p}: {m}" if p else f"  - {m}" for p, m in problems]
-        else:
-            p, m = problems[0]
-            lines = [f"{head}{p}: {m}" if p else f"{head}{m}"]
-        self.args = ("\n".join(lines),)
+    what = "the audit"
 
 
 class _Strict(BaseModel):

@@ -25,13 +25,18 @@ from .scenario import Scenario
 class ScenarioError(ValueError):
     """A scenario that cannot be run; ``problems`` holds (field path, message) pairs."""
 
+    what = "the scenario"  # subclasses name their own kind of file
+
     def __init__(self, problems: list[tuple[str, str]], source: str | None = None):
         self.problems = problems
         self.source = source
         head = f"{source}: " if source else ""
-        lines = [f"{head}{len(problems)} problem(s) in the scenario:"] if len(problems) > 1 else []
-        lines += [f"{head if len(problems) == 1 else '  - '}{p}: {m}" if p else f"{head}{m}"
-                  for p, m in problems]
+        if len(problems) == 1:
+            p, m = problems[0]
+            lines = [f"{head}{p}: {m}" if p else f"{head}{m}"]
+        else:
+            lines = [f"{head}{len(problems)} problem(s) in {self.what}:"]
+            lines += [f"  - {p}: {m}" if p else f"  - {m}" for p, m in problems]
         super().__init__("\n".join(lines))
 
 

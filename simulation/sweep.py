@@ -122,13 +122,7 @@ class SweepPlan:
 class SpecError(ScenarioError):
     """A sweep spec that cannot be run: (field, message) pairs, like scenario errors."""
 
-    def __init__(self, problems: list[tuple[str, str]], source: str | None = None):
-        super().__init__(problems, source)
-        head = f"{source}: " if source else ""
-        if len(problems) > 1:
-            lines = [f"{head}{len(problems)} problems in the sweep spec:"]
-            lines += [f"  - {p}: {m}" if p else f"  - {m}" for p, m in problems]
-            self.args = ("\n".join(lines),)
+    what = "the sweep spec"
 
 
 # ----------------------------------------------------------------------------- loading
