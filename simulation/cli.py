@@ -118,7 +118,8 @@ def cmd_run(args) -> int:
     if out is not None:
         out = output_folder(out)
     writer = RunWriter(out, scenario, header=f"resolved from {args.scenario}") if out else None
-    progress = Progress(args.replications, f"{scenario.name}")
+    progress = Progress(f"{scenario.name}: replications", args.replications,
+                        enabled=not args.json)
 
     def on_rep(rep):
         if writer is not None:

@@ -100,7 +100,8 @@ def cmd_compare(args) -> int:
           f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
     writers = [RunWriter(out / s.name, s, header=f"resolved from {f}")
                for s, f in zip(scenarios, files)]
-    progress = Progress(len(scenarios) * args.replications, f"compare {len(scenarios)} scenarios")
+    progress = Progress(f"compare {len(scenarios)} scenarios: replications",
+                        len(scenarios) * args.replications)
 
     def on_rep(j, rep):
         writers[j](rep)

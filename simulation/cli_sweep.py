@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 from .cli import seed_type
+from .display import Progress
 from .errors import UsageError
 
 
@@ -101,10 +101,11 @@ def cmd_sweep(args) -> int:
               f"= {n_tasks} tasks, seed {spec.seed}; spec OK, nothing run")
         return 0
     executor = make_sweep_executor(args)
-    progress = SweepProgress(spec.name, enabled=False if args.quiet else None)
+    progress = Progress(f"{spec.name}: tasks", enabled=not args.quiet)
     try:
         outcome = run_sweep(plan, out, executor, resume=args.resume, overwrite=args.overwrite,
-                            on_start=progress.start, on_task=progress.step,
+                            on_start=progress.start,
+                            on_task=lambda _point, _rep, ok: progress.step(ok),
                             meta={"command": " ".join(sys.argv)})
     except StoreError as exc:
         raise UsageError(str(exc)) from None
@@ -149,54 +150,3 @@ def _report_failures(out: Path) -> None:
     print(f"{len(failures)} task(s) failed at point(s) {points[:10]}"
           f"{' ...' if len(points) > 10 else ''}; errors in {out}/failures.json "
           f"(first: {failures[0]['error']}); --resume retries them", file=sys.stderr)
-
-
-class SweepProgress:
-    """A progress bar on stderr with counts and ETA; a line per 10% when not a terminal."""
-
-    def __init__(self, label: str, enabled: bool | None = None, width: int = 24):
-        self.label, self.width = label, width
-        self.enabled = True if enabled is None else enabled
-        self.tty = sys.stderr.isatty()
-        self.total = self.skipped = self.done = self.failed = 0
-        self.start_time = time.perf_counter()
-        self.last_decile = -1
-
-    def start(self, total: int, skipped: int) -> None:
-        self.total, self.skipped = total, skipped
-        self.start_time = time.perf_counter()
-        if self.enabled and skipped:
-            sys.stderr.write(f"{self.label}: {skipped}/{total} tasks already done, resuming\n")
-        self._draw()
-
-    def step(self, point: int, replication: int, ok: bool) -> None:
-        self.done += 1
-        self.failed += not ok
-        self._draw()
-
-    def _draw(self) -> None:
-        if not self.enabled or not self.total:
-            return
-        todo = self.total - self.skipped
-        count = self.skipped + self.done
-        elapsed = time.perf_counter() - self.start_time
-        eta = (f"ETA {elapsed / self.done * (todo - self.done):.0f}s" if self.done
-               else "ETA -")
-        failed = f", {self.failed} failed" if self.failed else ""
-        text = f"{self.label} {count}/{self.total} tasks{failed}, {elapsed:.0f}s, {eta}"
-        if self.tty:
-            filled = int(self.width * count / self.total)
-            bar = "#" * filled + "-" * (self.width - filled)
-            sys.stderr.write(f"\r[{bar}] {text}   ")
-        else:
-            decile = int(10 * count / self.total)
-            if decile == self.last_decile:
-                return
-            self.last_decile = decile
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self.enabled and self.tty and self.total:
-            sys.stderr.write("\n")
-            sys.stderr.flush()

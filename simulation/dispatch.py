@@ -117,8 +117,3 @@ class Secretariat:
             if best_q is not None:
                 return heapq.heappop(best_q)[2]
         return None
-
-    def waiting_items(self) -> list[WorkItem]:
-        """Everything still queued (for the end-of-horizon backlog)."""
-        return [entry[2] for q in self._shared.values() for entry in q
-                if entry[2].status == WAITING]

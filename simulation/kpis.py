@@ -178,11 +178,15 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
 
 def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,
                     sl_minutes: float, open_days: np.ndarray, categories: list[str],
-                    departments: list[str]) -> pd.DataFrame:
-    """One KPI row per department plus an ``ALL`` row."""
-    staff_all = staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
+                    departments: list[str], staff: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One KPI row per department plus an ``ALL`` row.
+
+    ``staff`` is ``staff_rows`` of the same tables, when the caller has it already.
+    """
+    if staff is None:
+        staff = staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
                            warmup, horizon, categories)
-    all_row = staff_all[staff_all.level == "all"].iloc[0]
+    all_row = staff[staff.level == "all"].iloc[0]
     rows = []
     for dept in [ALL, *departments]:
         pick = (lambda df: df) if dept == ALL else (lambda df, d=dept: df[df.department == d])

@@ -76,11 +76,12 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
     warmup = cal.warmup_days * MINUTES_PER_DAY
     horizon = cal.horizon_days * MINUTES_PER_DAY
     cats = categories_of(scenario)
-    dept_rows = kpis.department_rows(tables, warmup, horizon,
-                                     scenario.kpis.service_level_seconds / 60,
-                                     open_day_mask(scenario), cats, list(scenario.departments))
     staff = kpis.staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
                             warmup, horizon, cats)
+    dept_rows = kpis.department_rows(tables, warmup, horizon,
+                                     scenario.kpis.service_level_seconds / 60,
+                                     open_day_mask(scenario), cats, list(scenario.departments),
+                                     staff)
     hourly = kpis.hourly_pickup(tables["calls"], warmup)
     delays = kpis.report_delays(tables["reports"], warmup)
     for df in (dept_rows, staff, hourly, delays):
