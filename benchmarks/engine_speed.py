@@ -59,8 +59,8 @@ def simpy_mmc_m(days: float, seed: int = 1) -> int:
 def secsim_pure_calls(days: int, seed: int = 1) -> tuple[int, float, float]:
     """(calls simulated, engine seconds, seconds with KPIs) for the same queue in secsim."""
     from simulation import load_scenario
-    from simulation.model import simulate
-    from simulation.runner import replicate
+    from simulation.engine.model import simulate
+    from simulation.runs.runner import replicate
 
     scenario = load_scenario(ROOT / "benchmarks" / "pure_calls.yaml")
     scenario = scenario.model_copy(update={"calendar": scenario.calendar.model_copy(
@@ -95,7 +95,7 @@ def engine_ratio(days: int, repeats: int) -> dict:
 def baseline_year_child() -> dict:
     """One replication of the baseline over 365 days (KPIs only), timed in this process."""
     from simulation import load_scenario
-    from simulation.runner import replicate
+    from simulation.runs.runner import replicate
 
     scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     scenario = scenario.model_copy(update={"calendar": scenario.calendar.model_copy(

@@ -48,7 +48,7 @@ def child(spec: str, out: str) -> dict:
     import io
     import time
 
-    from simulation.cli import main
+    from simulation.cli.main import main
 
     t0 = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()):

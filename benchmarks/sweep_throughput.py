@@ -40,9 +40,9 @@ def make_spec(folder: Path, horizon: int, replications: int) -> Path:
 
 def child(spec: str, out: str, kind: str, workers: str) -> dict:
     """Run the sweep on one executor and time it."""
-    from simulation.executors import make_executor
-    from simulation.sweep import load_spec
-    from simulation.sweep_run import run_sweep
+    from simulation.runs.factory import make_executor
+    from simulation.sweeps.run import run_sweep
+    from simulation.sweeps.spec import load_spec
 
     plan = load_spec(spec)
     n = int(workers)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
 def _check_identical(tmp: Path, kinds: list[str]) -> None:
     import pandas as pd
 
-    from simulation.sweep_store import read_table
+    from simulation.sweeps.store import read_table
 
     ref = read_table(tmp / kinds[0])
     for kind in kinds[1:]:

@@ -14,9 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from simulation.consistency import demanded_work
-from simulation.scenario import Scenario
-from simulation.scenario_io import ScenarioError, read_yaml
+from simulation.scenario.consistency import demanded_work
+from simulation.scenario.io import ScenarioError, read_yaml
+from simulation.scenario.schema import Scenario
 
 from . import workload
 

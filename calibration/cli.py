@@ -1,6 +1,6 @@
 """``secsim calibrate``: fit a scenario's free parameters to an audit and write the result.
 
-Discovered by ``simulation.cli_extra`` through ``register(subparsers)``; user errors are
+Registered by ``simulation.cli.main`` through ``register(subparsers)``; user errors are
 ``UsageError`` or ``ScenarioError`` (incl. ``AuditError``), printed without a traceback.
 """
 
@@ -10,14 +10,13 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from simulation.cli import UsageError, seed_type
-from simulation.composition import compose, read_composed, set_path
+from simulation.cli.common import add_quiet, seed_type
+from simulation.errors import UsageError
 
-from . import report
-from .audit import AuditError, load_audit
-from .fit import Calibration, Settings
-from .parameters import Parameter, ParameterError, resolve
+if TYPE_CHECKING:
+    from .parameters import Parameter
 
 EXAMPLE = ("secsim calibrate scenarios/baseline.yaml --audit calibration/audits/"
            "aphp_sls_lrb_2016.yaml --out scenarios/calibrated_sls_2016.yaml")
@@ -59,7 +58,7 @@ def register(subparsers) -> None:
                    help="worker processes (default: min(replications, CPUs))")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario field before calibrating (repeatable)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    add_quiet(p)
     p.set_defaults(func=cmd_calibrate)
 
 
@@ -82,6 +81,9 @@ def _parse_fit(text: str) -> list[tuple[str, float | None, float | None]]:
 
 
 def _parameters(args, audit, data: dict) -> list[Parameter]:
+    from .audit import AuditError
+    from .parameters import ParameterError, resolve
+
     from_cli = args.fit is not None
     wanted = (_parse_fit(args.fit) if from_cli
               else [(p.name, p.lower, p.upper) for p in audit.free_parameters()])
@@ -103,6 +105,12 @@ def _parameters(args, audit, data: dict) -> list[Parameter]:
 
 
 def cmd_calibrate(args) -> int:
+    from simulation.scenario.composition import compose, read_composed, set_path
+
+    from . import report
+    from .audit import load_audit
+    from .fit import Calibration, Settings
+
     for opt, value, least in (("--replications", args.replications, 2),
                               ("--max-evals", args.max_evals, 2),
                               ("--check-replications", args.check_replications, 0)):
@@ -129,13 +137,22 @@ def cmd_calibrate(args) -> int:
                          "to another file")
     stem = out.name[:-len(".yaml")] if out.name.endswith(".yaml") else out.stem
     name = stem if re.fullmatch(r"[A-Za-z0-9_.\-]+", stem) else None
-    progress = None if args.quiet else (
-        lambda line: print(f"calibrate: {line}", file=sys.stderr, flush=True))
+    from simulation.cli.progress import Progress
+
+    bar = Progress("calibrate: evaluations", args.max_evals, enabled=not args.quiet)
+
+    def progress(line: str) -> None:
+        bar.note(line.split(" ", 2)[-1])  # "eval N/M cost ..." -> the cost and parameters
+        bar.step()
+
     settings = Settings(replications=args.replications, seed=args.seed,
                         horizon_days=args.horizon_days, max_evals=args.max_evals,
                         workers=workers, stop_within=args.stop_within, progress=progress)
-    result = Calibration(data, audit, params, settings, args.scenario, args.audit).run(
-        args.check_replications)
+    try:
+        result = Calibration(data, audit, params, settings, args.scenario, args.audit).run(
+            args.check_replications)
+    finally:
+        bar.finish()
     print(report.text(result, base.name))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.scenario_yaml(result, args.scenario, name), encoding="utf-8")
@@ -147,7 +164,7 @@ def cmd_calibrate(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``calibrate`` alone (same error handling as ``secsim``)."""
-    from simulation.cli import main as secsim_main
+    from simulation.cli.main import main as secsim_main
 
     return secsim_main(["calibrate", *(argv if argv is not None else sys.argv[1:])])
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import least_squares
 
-from simulation.scenario import Scenario
+from simulation.scenario.schema import Scenario
 
 from . import workload
 from .audit import MappingRule, classify

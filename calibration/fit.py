@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares
 
-from simulation.composition import compose
-from simulation.scenario import Scenario
+from simulation.scenario.composition import compose
+from simulation.scenario.schema import Scenario
 
 from . import audit as audit_mod
 from . import targets as tg

@@ -12,11 +12,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from simulation import kpis
-from simulation.calendar import MINUTES_PER_DAY
-from simulation.model import simulate
-from simulation.scenario import Scenario
-from simulation.stats import t_interval
+from simulation.analysis import kpis
+from simulation.analysis.stats import t_interval
+from simulation.engine.model import simulate
+from simulation.scenario.calendar import MINUTES_PER_DAY
+from simulation.scenario.schema import Scenario
 
 # (audit category, kinds, categories, departments); None = any. Plain tuples: picklable.
 Rule = tuple[str, frozenset | None, frozenset | None, frozenset | None]

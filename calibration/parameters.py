@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
-from simulation.distributions import Dist, coerce_dist
+from simulation.scenario.distributions import Dist, coerce_dist
 
 _DIST = TypeAdapter(Dist)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from simulation.scenario import Scenario
+from simulation.scenario.schema import Scenario
 
 from . import workload
 from .audit import Audit, MicroTasks, Volume, volume_work

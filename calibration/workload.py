@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.arrivals import hourly_rates
-from simulation.calendar import WEEKDAYS, parse_clock, subtract_intervals
-from simulation.consistency import open_weekdays
-from simulation.distributions import (
+from simulation.engine.arrivals import hourly_rates
+from simulation.scenario.calendar import WEEKDAYS, parse_clock, subtract_intervals
+from simulation.scenario.consistency import open_weekdays
+from simulation.scenario.distributions import (
     Deterministic,
     Empirical,
     Exponential,
@@ -24,7 +24,7 @@ from simulation.distributions import (
     Triangular,
     Uniform,
 )
-from simulation.scenario import (
+from simulation.scenario.schema import (
     URGENT_KINDS,
     BackOfficeStream,
     CallStream,

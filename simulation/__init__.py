@@ -6,52 +6,56 @@ Typical use::
     scenario = simulation.load_scenario("scenarios/baseline.yaml")
     result = simulation.run(scenario, replications=20, seed=1)
     result.summary          # mean and 95% CI of every KPI, per department and ALL
+
+This module only re-exports the public API, lazily: ``import simulation`` stays cheap and
+the command line does not pay for pandas or SciPy before it needs them. The code lives in
+the subpackages (see docs/architecture.md): scenario, engine, analysis, runs, reporting,
+sweeps, cli.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import importlib
+from typing import TYPE_CHECKING
 
-from pathlib import Path
+from simulation.version import __version__
 
-from .executors import Executor, make_executor
-from .runner import RunResult
-from .scenario import Scenario
-from .scenario_io import ScenarioError, dump_yaml, json_schema, load_scenario
+# public name -> module that defines it
+_EXPORTS = {
+    "Scenario": "simulation.scenario.schema",
+    "ScenarioError": "simulation.scenario.errors",
+    "dump_yaml": "simulation.scenario.io",
+    "json_schema": "simulation.scenario.io",
+    "load_scenario": "simulation.scenario.composition",
+    "RunResult": "simulation.runs.runner",
+    "run": "simulation.runs.api",
+    "Executor": "simulation.runs.executors",
+    "make_executor": "simulation.runs.factory",
+}
+
+if TYPE_CHECKING:
+    from simulation.runs.api import run
+    from simulation.runs.executors import Executor
+    from simulation.runs.factory import make_executor
+    from simulation.runs.runner import RunResult
+    from simulation.scenario.composition import load_scenario
+    from simulation.scenario.errors import ScenarioError
+    from simulation.scenario.io import dump_yaml, json_schema
+    from simulation.scenario.schema import Scenario
 
 
-def run(
-    scenario: Scenario | str | Path,
-    replications: int = 20,
-    seed: int = 1,
-    workers: int = 1,
-    executor: Executor | None = None,
-    out: str | Path | None = None,
-    events: bool = True,
-) -> RunResult:
-    """Run a scenario (object or YAML path) and return its KPIs with confidence intervals.
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulation' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
 
-    With ``out`` the tables are also written there as Parquet (see README, "Outputs"),
-    and the event tables are streamed to disk instead of being kept in memory.
-    """
-    from .output import RunWriter
-    from .runner import run as run_replications
 
-    if not isinstance(scenario, Scenario):
-        scenario = load_scenario(scenario)
-    executor = executor or make_executor("processes", workers)
-    writer = RunWriter(out, scenario) if out is not None else None
-    try:
-        result = run_replications(scenario, replications, seed, executor, events=events,
-                                  on_replication=writer)
-    except BaseException:
-        if writer is not None:
-            writer.close()  # what was written stays readable
-        raise
-    if writer is not None:
-        writer.close(result, {"replications_requested": replications, "executor": executor.name})
-    return result
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
 
 
 __all__ = ["Scenario", "ScenarioError", "RunResult", "load_scenario", "run", "dump_yaml",
-           "json_schema", "make_executor", "__version__"]
+           "json_schema", "make_executor", "Executor", "__version__"]

@@ -26,8 +26,8 @@ import pandas as pd
 from scipy import stats
 
 from simulation import load_scenario
-from simulation.model import simulate
-from simulation.scenario import Scenario
+from simulation.engine.model import simulate
+from simulation.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -177,13 +177,13 @@ def overlap(xs: list[tuple[float, float]], ys: list[tuple[float, float]]) -> flo
 # ----------------------------------------------------------------------------- CLI
 def secsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the ``secsim`` command line in a subprocess (text output captured)."""
-    return subprocess.run([sys.executable, "-m", "simulation.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "simulation", *map(str, args)],
                           capture_output=True, text=True, cwd=cwd or ROOT, timeout=300)
 
 
 # ----------------------------------------------------------------------------- white box
 def at(model, time: float, action) -> None:
-    """Run ``action()`` at simulated minute ``time`` of a ``simulation.model.Model``."""
+    """Run ``action()`` at simulated minute ``time`` of a ``simulation.engine.model.Model``."""
     def proc(env):
         yield env.timeout(time)
         action()
@@ -261,7 +261,7 @@ def scenario_strategy(max_days: int = 3, max_per_day: float = 30.0,
     """
     from hypothesis import strategies as st
 
-    from simulation.scenario import AUDIT_CATEGORIES, BUILTIN_KINDS, URGENT_KINDS
+    from simulation.scenario.schema import AUDIT_CATEGORIES, BUILTIN_KINDS, URGENT_KINDS
 
     floats = lambda lo, hi: st.floats(lo, hi, allow_nan=False, allow_infinity=False)  # noqa: E731
 

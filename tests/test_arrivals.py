@@ -21,9 +21,9 @@ from conftest import (
 )
 from scipy import stats
 
-from simulation.arrivals import batch_arrivals, hourly_rates, profile_arrivals
-from simulation.model import simulate
-from simulation.seeding import RandomStreams
+from simulation.engine.arrivals import batch_arrivals, hourly_rates, profile_arrivals
+from simulation.engine.model import simulate
+from simulation.engine.seeding import RandomStreams
 
 WEEKS = 60
 SHAPE = {8: 1.0, 9: 3.0, 10: 2.0, 14: 1.5, 16: 0.5}

@@ -16,7 +16,7 @@ from calibration import workload
 from calibration.audit import Audit, AuditError, check, load_audit
 from calibration.parameters import ParameterError, resolve, unshare
 from simulation import load_scenario
-from simulation.cli import main
+from simulation.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 AUDITS = ROOT / "calibration" / "audits"

@@ -24,9 +24,9 @@ from calibration.fit import Calibration, Settings
 from calibration.measure import measure, plain_rules, pool, values_of
 from calibration.parameters import resolve, unshare
 from simulation import load_scenario
-from simulation.cli import main
-from simulation.executors import make_executor
-from simulation.runner import run
+from simulation.cli.main import main
+from simulation.runs.factory import make_executor
+from simulation.runs.runner import run
 
 Z = 3.29  # two-sided 99.9%
 TRUTH = {"booking.rate_scale": 1.3, "reception.rate_scale": 0.8,
@@ -117,7 +117,8 @@ def test_fit_is_reproducible_and_the_output_runs(tmp_path, capsys):
         assert code == 0
         outputs.append(out)
     captured = capsys.readouterr()
-    assert "calibrate: eval 1/12" in captured.err and "Target" in captured.out
+    assert "calibrate: evaluations" in captured.err and "/12" in captured.err
+    assert "Target" in captured.out
     first, second = (p.read_text(encoding="utf-8") for p in outputs)
     assert first == second
     assert first.startswith("# Calibrated from") and "audit 'synthetic'" in first

@@ -12,8 +12,8 @@ import pytest
 from conftest import BASELINE, secsim
 
 from simulation import load_scenario
-from simulation.executors import SerialExecutor
-from simulation.runner import run
+from simulation.runs.executors import SerialExecutor
+from simulation.runs.runner import run
 
 ARGS = ["--replications", "2", "--seed", "1", "--set", "calendar.horizon_days=14",
         "--set", "calendar.warmup_days=2"]

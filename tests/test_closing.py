@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.model import simulate
-from simulation.scenario_io import load_scenario
+from simulation.engine.model import simulate
+from simulation.scenario.composition import load_scenario
 
 
 def one_secretary_desk(patience: float | None) -> dict:
@@ -46,7 +46,7 @@ def test_nobody_waits_through_the_night():
 
 
 def test_cut_off_callers_count_against_the_pickup_rate():
-    from simulation.runner import replicate
+    from simulation.runs.runner import replicate
 
     rep = replicate(load_scenario(one_secretary_desk(patience=30)), seed=2, replication=0)
     k = rep.kpis[rep.kpis.department == "ALL"].iloc[0]

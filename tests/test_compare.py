@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulation.compare import compare, welch_interval
-from simulation.composition import load_composed
-from simulation.executors import ProcessExecutor
-from simulation.runner import run, run_many
-from simulation.scenario_io import load_scenario
-from simulation.theory import erlang_a
+from simulation.analysis.compare import compare, welch_interval
+from simulation.analysis.theory import erlang_a
+from simulation.runs.executors import ProcessExecutor
+from simulation.runs.runner import run, run_many
+from simulation.scenario.composition import load_composed
+from simulation.scenario.composition import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -110,7 +110,7 @@ def test_compare_reports_paired_differences_exactly():
 def test_compare_command_writes_tables_and_a_self_contained_report(tmp_path):
     """secsim compare on two bundled scenarios: tables, per-scenario folders and report.html."""
     out = tmp_path / "cmp"
-    cmd = [sys.executable, "-m", "simulation.cli", "compare",
+    cmd = [sys.executable, "-m", "simulation", "compare",
            str(ROOT / "scenarios" / "baseline.yaml"), str(ROOT / "scenarios" / "pooled_phones.yaml"),
            "--replications", "3", "--seed", "2", "--workers", "2", "--out", str(out),
            "--set", "calendar.horizon_days=10", "--set", "calendar.warmup_days=2"]
@@ -128,15 +128,15 @@ def test_compare_command_writes_tables_and_a_self_contained_report(tmp_path):
         assert needle in html, needle
     assert "<script src" not in html and "<link" not in html  # nothing fetched from the network
     # The report can be rebuilt from the folder alone.
-    again = subprocess.run([sys.executable, "-m", "simulation.cli", "report", str(out)],
+    again = subprocess.run([sys.executable, "-m", "simulation", "report", str(out)],
                            capture_output=True, text=True)
     assert again.returncode == 0 and (out / "report.html").read_text() == html
 
 
 def test_run_report_renders_every_kpi_of_a_single_run(tmp_path):
-    from simulation.display import HEADLINE
-    from simulation.output import RunWriter
-    from simulation.report import write_run_report
+    from simulation.reporting.html import write_run_report
+    from simulation.reporting.terminal import HEADLINE
+    from simulation.runs.output import RunWriter
 
     sc = load_composed(ROOT / "scenarios" / "baseline.yaml",
                        ["calendar.horizon_days=8", "calendar.warmup_days=1"])
@@ -153,7 +153,7 @@ def test_run_report_renders_every_kpi_of_a_single_run(tmp_path):
 def test_compare_refuses_invalid_scenarios_before_running(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\ncalendar: {horizon_days: 3}\n")
-    proc = subprocess.run([sys.executable, "-m", "simulation.cli", "compare",
+    proc = subprocess.run([sys.executable, "-m", "simulation", "compare",
                            str(ROOT / "scenarios" / "baseline.yaml"), str(bad),
                            "--out", str(tmp_path / "o")], capture_output=True, text=True)
     assert proc.returncode == 2

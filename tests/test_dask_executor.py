@@ -9,15 +9,16 @@ import pandas as pd
 import pytest
 from sweep_fixtures import write_spec
 
-from simulation.cli import main
-from simulation.executors import SerialExecutor, make_executor
-from simulation.sweep import load_spec
-from simulation.sweep_run import run_sweep
-from simulation.sweep_store import read_table
+from simulation.cli.main import main
+from simulation.runs.executors import SerialExecutor
+from simulation.runs.factory import make_executor
+from simulation.sweeps.run import run_sweep
+from simulation.sweeps.spec import load_spec
+from simulation.sweeps.store import read_table
 
 pytest.importorskip("distributed")
 
-from simulation.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
+from simulation.runs.dask_executor import DaskExecutor, DaskUnavailable  # noqa: E402
 
 
 def test_existing_cluster_gives_identical_sweep_results(tmp_path, capsys):

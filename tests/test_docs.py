@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from simulation.composition import load_composed
-from simulation.reference import render
+from simulation.scenario.composition import load_composed
+from simulation.scenario.reference import render
 
 ROOT = Path(__file__).resolve().parents[1]
 

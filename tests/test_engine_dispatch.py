@@ -12,7 +12,7 @@ import math
 import pytest
 from conftest import at, build, scenario_dict, source
 
-from simulation.model import Model
+from simulation.engine.model import Model
 
 DEPT = "cardiology"
 

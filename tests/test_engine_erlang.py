@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import assert_mean_matches, build, call_stream, replications, scenario_dict
 
-from simulation.theory import erlang_a
+from simulation.analysis.theory import erlang_a
 
 REPLICATIONS = 40
 TRANSIENT_MIN = 240.0  # > 20 relaxation times of these lines (patience means <= 2 min)

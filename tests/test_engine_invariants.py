@@ -33,10 +33,10 @@ from conftest import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulation.composition import load_composed
-from simulation.consistency import team_serves
-from simulation.runner import replicate
-from simulation.scenario import URGENT_KINDS
+from simulation.runs.runner import replicate
+from simulation.scenario.composition import load_composed
+from simulation.scenario.consistency import team_serves
+from simulation.scenario.schema import URGENT_KINDS
 
 # derandomize: hypothesis draws its examples from a fixed seed (project rule: fixed seeds),
 # so every run checks the same examples; database=None: nothing written outside tests/.

@@ -22,8 +22,8 @@ from conftest import (
     scenario_dict,
 )
 
-from simulation.kpis import work_kpis
-from simulation.theory import nonpreemptive_priority_response, preemptive_priority_response
+from simulation.analysis.kpis import work_kpis
+from simulation.analysis.theory import nonpreemptive_priority_response, preemptive_priority_response
 
 REPLICATIONS = 40
 HORIZON_DAYS = 12

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.kpis import (
+from simulation.analysis.kpis import (
     call_kpis,
     department_rows,
     hourly_pickup,
@@ -21,7 +21,7 @@ from simulation.kpis import (
     visit_kpis,
     work_kpis,
 )
-from simulation.records import SCHEMAS
+from simulation.engine.records import SCHEMAS
 
 NAN = math.nan
 WARMUP, HORIZON = 1440.0, 3 * 1440.0

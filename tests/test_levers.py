@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import yaml
 
-from simulation.composition import load_composed
-from simulation.model import simulate
-from simulation.scenario_io import ScenarioError, load_scenario
+from simulation.engine.model import simulate
+from simulation.scenario.composition import load_composed, load_scenario
+from simulation.scenario.errors import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -188,7 +188,7 @@ def test_float_pool_adds_generalists_serving_every_department(tmp_path):
 
 def test_resolved_scenario_records_levers_without_applying_them_twice(tmp_path):
     """A resolved scenario (levers in applied_levers) reloads to the very same scenario."""
-    from simulation.scenario_io import dump_yaml
+    from simulation.scenario.io import dump_yaml
 
     sc = load_composed(with_levers(tmp_path, {"lever": "front_back_split",
                                               "back_office": {"gastro_secretariat": 1}}), SHORT)

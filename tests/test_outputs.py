@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import simulation
-from simulation.composition import load_composed
-from simulation.output import RunWriter
+from simulation.runs.output import RunWriter
+from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_a_write_failure_keeps_the_replications_already_written(tmp_path, monkey
 
 def test_a_failing_replication_is_reported_and_the_others_count(monkeypatch):
     """A replication that raises is listed in failures; the summary uses the others."""
-    from simulation import runner
+    from simulation.runs import runner
 
     scenario = load_composed(ROOT / "scenarios" / "baseline.yaml",
                              ["calendar.horizon_days=5", "calendar.warmup_days=1"])

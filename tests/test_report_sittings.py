@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulation.model import simulate
-from simulation.scenario_io import load_scenario
+from simulation.engine.model import simulate
+from simulation.scenario.composition import load_scenario
 
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 

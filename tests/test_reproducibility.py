@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import BASELINE, build, call_stream, scenario_dict, secsim
 
-from simulation.model import simulate
+from simulation.engine.model import simulate
 
 ARGS = ["--replications", "3", "--set", "calendar.horizon_days=7",
         "--set", "calendar.warmup_days=1"]

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from sweep_fixtures import tiny_spec, write_spec
 
-from simulation.cli import main
-from simulation.executors import ProcessExecutor, SerialExecutor
-from simulation.sweep import load_spec
-from simulation.sweep_report import render_sweep_html
-from simulation.sweep_run import run_sweep, run_task
-from simulation.sweep_store import StoreError, read_failures, read_manifest, read_table
+from simulation.cli.main import main
+from simulation.runs.executors import ProcessExecutor, SerialExecutor
+from simulation.sweeps.report import render_sweep_html
+from simulation.sweeps.run import run_sweep, run_task
+from simulation.sweeps.spec import load_spec
+from simulation.sweeps.store import StoreError, read_failures, read_manifest, read_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -162,7 +162,7 @@ def test_killed_sweep_resumes_to_the_same_dataset(tmp_path):
     spec = write_spec(tmp_path, spec_data)
     ref, out = tmp_path / "ref", tmp_path / "out"
     run_sweep(load_spec(spec), ref, SerialExecutor())
-    cmd = [sys.executable, "-m", "simulation.cli", "sweep", str(spec), "--serial", "-q",
+    cmd = [sys.executable, "-m", "simulation", "sweep", str(spec), "--serial", "-q",
            "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

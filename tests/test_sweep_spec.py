@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sweep_fixtures import CALLS, tiny_spec, write_spec
 
-from simulation.cli import main
-from simulation.sweep import SpecError, load_spec
+from simulation.cli.main import main
+from simulation.sweeps.spec import SpecError, load_spec
 
 
 def test_grid_makes_every_combination_last_parameter_fastest(tmp_path):

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from simulation.theory import (
+from simulation.analysis.theory import (
     erlang_a,
     erlang_c_wait_probability,
     nonpreemptive_priority_response,

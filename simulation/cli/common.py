@@ -1,0 +1,53 @@
+"""Helpers every command shares: argument types, the output folder, loading a scenario.
+
+Kept light (no pandas, no SciPy) so that ``secsim --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from simulation.errors import UsageError
+
+
+def seed_type(text: str) -> int:
+    """argparse type of a random seed: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative; give a seed >= 0")
+    return value
+
+
+def output_folder(path: str | Path) -> Path:
+    """The output folder, refusing a path that exists and is not a folder."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out '{out}' is a file, not a folder; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create the output folder '{out}': {exc.strerror}; "
+                         "choose another --out") from None
+    return out
+
+
+def add_quiet(p: argparse.ArgumentParser) -> None:
+    """``--quiet/-q``: no progress bar (results and errors are still printed)."""
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+
+def add_overrides(p: argparse.ArgumentParser, example: str = "calendar.horizon_days=60") -> None:
+    """``--set KEY=VALUE`` (repeatable): override a scenario field by its dotted path."""
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help=f"override a scenario field, e.g. {example} (repeatable)")
+
+
+def load(path: str, overrides: list[str]):
+    """Load a scenario file with command-line overrides applied."""
+    from simulation.scenario.composition import load_composed
+
+    return load_composed(path, overrides)

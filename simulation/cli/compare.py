@@ -1,0 +1,147 @@
+"""``secsim compare``: run scenarios with common random numbers and compare them to a baseline."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from simulation.scenario.errors import ScenarioError
+
+
+def register(sub) -> None:
+    """Add ``secsim compare`` to the command line."""
+    from simulation.cli.common import add_quiet, seed_type
+
+    p = sub.add_parser(
+        "compare", help="run several scenarios (paired) and compare them with a baseline",
+        description="Runs every scenario with the same seed and replication numbers (common "
+                    "random numbers), writes comparison.parquet/csv and report.html.")
+    p.add_argument("paths", nargs="+", help="scenario files and/or folders of *.yaml files")
+    p.add_argument("--baseline", "-b", help="name of the baseline scenario (default: the one "
+                                            "named 'baseline', else the first)")
+    p.add_argument("--replications", "-r", type=int, default=20,
+                   help="replications per scenario (default 20)")
+    p.add_argument("--seed", type=seed_type, default=1, help="random seed >= 0 (default 1)")
+    p.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 1,
+                   help="local worker processes (default: all cores)")
+    p.add_argument("--out", "-o", default="outputs/compare", help="output folder")
+    p.add_argument("--events", action="store_true",
+                   help="also write each scenario's event tables (large)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a field in every scenario, e.g. calendar.horizon_days=35")
+    p.add_argument("--no-report", action="store_true", help="skip report.html")
+    add_quiet(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def scenario_files(paths: list[str]) -> list[Path]:
+    """The YAML files named, folders expanded (sorted), duplicates dropped."""
+    from simulation.errors import UsageError
+
+    files: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted([*p.glob("*.yaml"), *p.glob("*.yml")])
+            if not found:
+                raise UsageError(f"folder '{p}' holds no .yaml scenario files")
+            files += found
+        elif p.exists():
+            files.append(p)
+        else:
+            raise UsageError(f"'{p}' not found; give scenario files or folders")
+    return list(dict.fromkeys(f.resolve() for f in files))
+
+
+def load_all(files: list[Path], overrides: list[str]):
+    """Load every scenario, reporting all broken files at once before any run."""
+    from simulation.cli.common import load
+    from simulation.errors import UsageError
+
+    scenarios, errors = [], []
+    for f in files:
+        try:
+            scenarios.append(load(str(f), overrides))
+        except ScenarioError as exc:
+            errors.append(str(exc))
+    if errors:
+        raise UsageError("some scenarios are invalid, nothing was run:\n" + "\n".join(errors))
+    names = [s.name for s in scenarios]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise UsageError(f"several files use the scenario name(s) {dupes}; names must be unique")
+    return scenarios
+
+
+def cmd_compare(args) -> int:
+    """``secsim compare``: paired runs of several scenarios, comparison table and report."""
+    import pandas as pd
+
+    from simulation.analysis.compare import compare
+    from simulation.cli.common import output_folder
+    from simulation.cli.progress import Progress
+    from simulation.errors import UsageError
+    from simulation.reporting.terminal import comparison_table
+    from simulation.runs.factory import make_executor
+    from simulation.runs.output import RunWriter
+    from simulation.runs.runner import run_many
+
+    if args.replications < 2:
+        raise UsageError("--replications must be at least 2 for confidence intervals")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    files = scenario_files(args.paths)
+    scenarios = load_all(files, args.overrides)
+    names = [s.name for s in scenarios]
+    baseline = args.baseline or ("baseline" if "baseline" in names else names[0])
+    if baseline not in names:
+        raise UsageError(f"--baseline '{baseline}' is not one of the scenarios {names}")
+    out = output_folder(args.out)
+    print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "
+          f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
+    writers = [RunWriter(out / s.name, s, header=f"resolved from {f}")
+               for s, f in zip(scenarios, files)]
+    progress = Progress(f"compare {len(scenarios)} scenarios: replications",
+                        len(scenarios) * args.replications, enabled=not args.quiet)
+
+    def on_rep(j, rep):
+        writers[j](rep)
+        progress.step()
+
+    try:
+        results = run_many(scenarios, args.replications, args.seed,
+                           make_executor("processes", args.workers), events=args.events,
+                           on_replication=on_rep)
+    except BaseException:
+        progress.finish()
+        for w in writers:
+            w.close()  # what was written stays readable
+        raise
+    progress.finish()
+    for w, r in zip(writers, results):
+        w.close(r, {"replications_requested": args.replications, "compare_baseline": baseline})
+        for rep, err in r.failures:
+            print(f"{r.scenario.name}: replication {rep} failed: {err}", file=sys.stderr)
+    usable = {r.scenario.name: r.kpis for r in results if not r.kpis.empty}
+    if baseline not in usable:
+        print("the baseline has no completed replication: no comparison written",
+              file=sys.stderr)
+        return 1
+    table = compare(usable, baseline)
+    table.to_parquet(out / "comparison.parquet", index=False)
+    table.to_csv(out / "comparison.csv", index=False)
+    pd.Series({"baseline": baseline, "seed": args.seed,
+               "replications": args.replications}).to_json(out / "comparison.json")
+    print(comparison_table(table, baseline, list(usable)))
+    print(f"\nPaired differences to '{baseline}' (common random numbers); * = 95% CI excludes 0.")
+    print(f"Written: {out}/comparison.csv, comparison.parquet, one folder per scenario")
+    if not args.no_report:
+        from simulation.reporting.html import write_comparison_report
+
+        path = write_comparison_report(out)
+        print(f"Report: {path}  (open it in a browser; it needs no network)")
+    if any(r.interrupted for r in results):
+        print("interrupted: the comparison covers the replications completed", file=sys.stderr)
+        return 130
+    return 1 if any(r.failures for r in results) else 0

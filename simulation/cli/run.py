@@ -1,0 +1,89 @@
+"""``secsim run``: replications of one scenario, KPI table, output folder and report."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from simulation.cli.common import add_overrides, add_quiet, load, output_folder, seed_type
+from simulation.errors import UsageError
+
+
+def register(sub) -> None:
+    """Add ``secsim run`` to the command line."""
+    p = sub.add_parser("run", help="run one scenario and print its KPIs with 95%% CIs")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--replications", "-r", type=int, default=20,
+                   help="independent replications (default 20)")
+    p.add_argument("--seed", type=seed_type, default=1, help="random seed >= 0 (default 1)")
+    p.add_argument("--workers", "-w", type=int, default=1,
+                   help="local worker processes (default 1 = in this process)")
+    add_overrides(p)
+    p.add_argument("--out", "-o", help="output folder (default outputs/<scenario name>)")
+    p.add_argument("--json", action="store_true", help="print KPIs as JSON on stdout")
+    p.add_argument("--no-events", action="store_true",
+                   help="do not write the event tables (calls, tasks...), only KPIs")
+    add_quiet(p)
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args) -> int:
+    """``secsim run``: replications of one scenario, KPI table, output folder."""
+    from simulation.cli.progress import Progress
+    from simulation.reporting.terminal import kpi_table, summary_json
+    from simulation.runs.factory import make_executor
+    from simulation.runs.output import RunWriter
+    from simulation.runs.runner import run
+
+    if args.replications < 1:
+        raise UsageError("--replications must be at least 1")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    scenario = load(args.scenario, args.overrides)
+    out = Path(args.out) if args.out else (None if args.json else Path("outputs") / scenario.name)
+    if out is not None:
+        out = output_folder(out)
+    writer = RunWriter(out, scenario, header=f"resolved from {args.scenario}") if out else None
+    progress = Progress(f"{scenario.name}: replications", args.replications,
+                        enabled=not args.quiet)
+
+    def on_rep(rep):
+        if writer is not None:
+            writer(rep)
+        progress.step()
+
+    try:
+        result = run(scenario, args.replications, args.seed,
+                     make_executor("processes", args.workers),
+                     events=not args.no_events and writer is not None, on_replication=on_rep)
+    except BaseException:
+        progress.finish()
+        if writer is not None:
+            writer.close()  # what was written stays readable
+        raise
+    progress.finish()
+    if writer is not None:
+        writer.close(result, {"replications_requested": args.replications,
+                              "workers": args.workers, "command": " ".join(sys.argv)})
+        if not result.kpis.empty:
+            from simulation.reporting.html import write_run_report
+
+            write_run_report(out)
+    for rep, err in result.failures:
+        print(f"replication {rep} failed: {err}", file=sys.stderr)
+    n = int(result.kpis.replication.nunique()) if not result.kpis.empty else 0
+    if args.json:
+        print(json.dumps({"scenario": scenario.name, "seed": args.seed, "replications": n,
+                          "kpis": summary_json(result.summary)}, indent=2))
+    else:
+        print(kpi_table(result.summary,
+                        f"{scenario.name}: {n} replications, seed {args.seed}, "
+                        f"{result.seconds:.1f}s"))
+        if out is not None:
+            print(f"\nResults written to {out}/ (kpis.parquet, summary.csv, scenario.yaml, "
+                  f"{'events, ' if not args.no_events else ''}report.html)")
+    if result.interrupted:
+        print("interrupted: the completed replications above were kept", file=sys.stderr)
+        return 130
+    return 1 if result.failures else 0

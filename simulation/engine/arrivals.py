@@ -1,0 +1,56 @@
+"""Arrival times of a stream over the horizon (minutes), drawn up front with numpy.
+
+Rates are piecewise constant per hour of day, so the non-homogeneous Poisson process is
+generated exactly: a Poisson count per (day, hour) and uniform times within the hour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulation.scenario.calendar import MINUTES_PER_DAY, WEEKDAYS, parse_clock, weekday_of
+from simulation.scenario.schema import ArrivalProfile, Batch, Calendar
+
+
+def hourly_rates(profile: ArrivalProfile) -> np.ndarray:
+    """7 x 24 array of mean arrivals per hour (weekday-major, Monday first)."""
+    shape = np.zeros(24)
+    for hour, weight in (profile.hourly_shape or {}).items():
+        shape[hour] = weight
+    total = shape.sum()
+    if total <= 0:
+        return np.zeros((7, 24))
+    factors = np.array([(profile.weekday_factors or {}).get(d, 0.0) for d in WEEKDAYS])
+    return profile.per_day * factors[:, None] * (shape / total)[None, :]
+
+
+def _open_day_mask(calendar: Calendar) -> np.ndarray:
+    mask = np.ones(calendar.horizon_days, dtype=bool)
+    closed = [d for d in calendar.closed_days if 0 <= d < calendar.horizon_days]
+    mask[closed] = False
+    return mask
+
+
+def profile_arrivals(
+    profile: ArrivalProfile, calendar: Calendar, rng: np.random.Generator
+) -> np.ndarray:
+    """Sorted arrival times of a profile over the horizon (none on closed days)."""
+    days = np.arange(calendar.horizon_days)
+    start_wd = WEEKDAYS.index(calendar.start_weekday)
+    rates = hourly_rates(profile)[weekday_of(days, start_wd)]  # days x 24
+    rates[~_open_day_mask(calendar)] = 0.0
+    counts = rng.poisson(rates).ravel()
+    starts = (days[:, None] * MINUTES_PER_DAY + np.arange(24)[None, :] * 60).ravel()
+    times = np.repeat(starts, counts) + rng.random(counts.sum()) * 60.0
+    times.sort()
+    return times
+
+
+def batch_arrivals(batch: Batch, calendar: Calendar, rng: np.random.Generator) -> np.ndarray:
+    """Times of dictations arriving in a batch: Poisson counts at a fixed clock time."""
+    days = np.arange(calendar.horizon_days)
+    start_wd = WEEKDAYS.index(calendar.start_weekday)
+    wanted = {WEEKDAYS.index(d) for d in (batch.weekdays or [])}
+    on = np.isin(weekday_of(days, start_wd), list(wanted)) & _open_day_mask(calendar)
+    counts = rng.poisson(batch.mean_size, size=len(days)) * on
+    return np.repeat(days * MINUTES_PER_DAY + parse_clock(batch.at), counts).astype(float)

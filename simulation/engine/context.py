@@ -1,0 +1,88 @@
+"""What every part of one replication shares: clock, queues, records, ids, opening hours."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+
+import simpy
+
+from simulation.engine.records import Recorder
+from simulation.engine.secretariat import Secretariat, rank_of
+from simulation.engine.seeding import RandomStreams
+from simulation.engine.work import WorkItem
+from simulation.scenario.schema import Scenario
+
+
+class OpeningHours:
+    """Is a line (or desk) open at time t? Bisection over the open intervals."""
+
+    def __init__(self, intervals: list[tuple[float, float]]):
+        self.starts = [a for a, _ in intervals]
+        self.ends = [b for _, b in intervals]
+
+    def intervals(self) -> list[tuple[float, float]]:
+        """The open intervals [open, close), in time order."""
+        return list(zip(self.starts, self.ends))
+
+    def is_open(self, t: float) -> bool:
+        """Whether lines and desks are open at minute ``t``."""
+        i = bisect.bisect_right(self.starts, t) - 1
+        return i >= 0 and t < self.ends[i]
+
+
+class Context:
+    """Shared services of one replication (one per ``Model``)."""
+
+    def __init__(self, scenario: Scenario, env: simpy.Environment, secretariat: Secretariat,
+                 recorder: Recorder, streams: RandomStreams, hours: OpeningHours):
+        self.scenario = scenario
+        self.env = env
+        self.secretariat = secretariat
+        self.recorder = recorder
+        self.streams = streams
+        self.hours = hours
+        self._ids = itertools.count()
+        self._ranks: dict[tuple[str, bool], int] = {}
+
+    def next_id(self) -> int:
+        """A new id, increasing in creation order (ties in queues break on it)."""
+        return next(self._ids)
+
+    def rank(self, kind: str, urgent: bool) -> int:
+        """Service rank of a kind of work (lower = taken first)."""
+        key = (kind, urgent)
+        if key not in self._ranks:
+            self._ranks[key] = rank_of(kind, urgent, self.scenario.interruptions)
+        return self._ranks[key]
+
+    def new_task(self, kind: str, department: str, stream: str, category: str, urgent: bool,
+                 work: float, on_done=None, ref=None) -> WorkItem:
+        """Create a task (not a call or a visit), record it and hand it to the secretariat."""
+        item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
+                        self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref)
+        self.recorder.tasks.append(item)
+        self.secretariat.submit(item)
+        return item
+
+
+class ScheduledArrivals:
+    """Releases a stream's pre-drawn arrival times one by one (one SimPy process)."""
+
+    ctx: Context
+    times: object  # sorted numpy array of minutes
+
+    def start(self) -> None:
+        """Begin releasing arrivals when the clock runs."""
+        self.ctx.env.process(self._release())
+
+    def _release(self):
+        env = self.ctx.env
+        for i, t in enumerate(self.times):
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self.arrive(i)
+
+    def arrive(self, i: int) -> None:
+        """Arrival number ``i`` happens now."""
+        raise NotImplementedError

@@ -1,0 +1,117 @@
+"""What one replication leaves behind: event records, turned into tables at the end.
+
+Processes only append here; KPIs are computed later from the tables (``kpis.py``).
+Tables: calls (one row per attempt), visits, tasks (all non-call, non-visit work),
+reports, segments (every stretch of work by a secretary), interruptions, presence
+(on-duty intervals as worked, overtime included), absences, lines (queue areas).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+import pandas as pd
+
+from simulation.engine.work import WAITING, CallAttempt, Report, Visit, WorkItem
+
+
+class Secretary(Protocol):
+    """What a record needs of a secretary: who she is and her team."""
+
+    name: str
+    team: str
+
+
+TABLES = ("calls", "visits", "tasks", "reports", "segments", "interruptions", "presence",
+          "absences", "lines")
+
+
+class Recorder:
+    """Append-only records of one replication."""
+
+    def __init__(self) -> None:
+        self.calls: list[CallAttempt] = []
+        self.visits: list[Visit] = []
+        self.tasks: list[WorkItem] = []
+        self.reports: list[Report] = []
+        self.segments: list[tuple] = []
+        self.interruptions: list[tuple] = []
+        self.presence_rows: list[tuple] = []
+        self.absences: list[tuple] = []
+        self.lines: list[tuple] = []
+
+    def segment(self, sec: Secretary, item: WorkItem, start: float, end: float, reason: str):
+        """Record a stretch of work by a secretary on an item."""
+        if end > start:
+            self.segments.append((sec.name, sec.team, item.id, item.kind, item.department,
+                                  item.category, item.urgent, start, end, reason))
+
+    def interruption(self, sec: Secretary, item: WorkItem, by: WorkItem, time: float):
+        """Record that ``by`` interrupted ``item``."""
+        self.interruptions.append((time, sec.name, sec.team, item.id, item.kind, item.department,
+                                   by.id, by.kind, by.department))
+
+    def presence(self, sec: Secretary, start: float, end: float):
+        """Record an on-duty interval as worked (overtime included)."""
+        if end > start:
+            self.presence_rows.append((sec.name, sec.team, start, end))
+
+    def tables(self, horizon: float) -> dict[str, pd.DataFrame]:
+        """Every record as a typed DataFrame; open work gets its end-of-horizon status."""
+        rows = {
+            "calls": [(c.id, c.caller, c.attempt, c.leg, c.department, c.stream, c.category,
+                       c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
+                       c.answered, c.ended, c.secretary, c.service, c.patience, c.transferred)
+                      for c in self.calls],
+            "visits": [(v.id, v.department, v.stream, v.category, v.arrival,
+                        "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
+                        v.secretary) for v in self.visits],
+            "tasks": [(t.id, t.kind, t.department, t.stream, t.category, t.urgent, t.created,
+                       t.first_start, t.finished, t.nominal, t.resumption, t.n_interruptions,
+                       "done" if not math.isnan(t.finished) else "backlog", t.work, t.secretary,
+                       t.ref.id if isinstance(t.ref, Report) else -1) for t in self.tasks],
+            "reports": [(r.id, r.department, r.stream, r.mode, r.dictated, r.typed, r.validated,
+                         r.sent, r.target_days, _report_status(r)) for r in self.reports],
+            "segments": self.segments,
+            "interruptions": self.interruptions,
+            "presence": self.presence_rows,
+            "absences": self.absences,
+            "lines": self.lines,
+        }
+        return {name: pd.DataFrame(rows[name], columns=list(SCHEMAS[name])).astype(SCHEMAS[name])
+                for name in TABLES}
+
+
+_S, _F, _I, _B = "str", "float64", "int64", "bool"
+# Column types of every event table (times in minutes since day 0, 00:00).
+SCHEMAS: dict[str, dict[str, str]] = {
+    "calls": {"call_id": _I, "caller_id": _I, "attempt": _I, "leg": _S, "department": _S,
+              "stream": _S, "category": _S, "arrival": _F, "outcome": _S, "answered": _F,
+              "ended": _F, "secretary": _S, "service": _F, "patience": _F, "transferred": _B},
+    "visits": {"visit_id": _I, "department": _S, "stream": _S, "category": _S, "arrival": _F,
+               "outcome": _S, "started": _F, "ended": _F, "secretary": _S},
+    "tasks": {"task_id": _I, "kind": _S, "department": _S, "stream": _S, "category": _S,
+              "urgent": _B, "created": _F, "first_start": _F, "finished": _F, "work": _F,
+              "resumption": _F, "n_interruptions": _I, "status": _S, "remaining": _F,
+              "secretary": _S, "report_id": _I},
+    "reports": {"report_id": _I, "department": _S, "stream": _S, "mode": _S, "dictated": _F,
+                "typed": _F, "validated": _F, "sent": _F, "target_days": _I, "status": _S},
+    "segments": {"secretary": _S, "team": _S, "item_id": _I, "kind": _S, "department": _S,
+                 "category": _S, "urgent": _B, "start": _F, "end": _F, "reason": _S},
+    "interruptions": {"time": _F, "secretary": _S, "team": _S, "task_id": _I, "task_kind": _S,
+                      "department": _S, "by_id": _I, "by_kind": _S, "by_department": _S},
+    "presence": {"secretary": _S, "team": _S, "start": _F, "end": _F},
+    "absences": {"secretary": _S, "team": _S, "day": _I},
+    "lines": {"department": _S, "stream": _S, "kind": _S, "waiting_area": _F, "horizon": _F},
+}
+
+
+def _report_status(r: Report) -> str:
+    if not math.isnan(r.sent):
+        return "sent"
+    if not math.isnan(r.validated):
+        return "awaiting_sending"
+    if not math.isnan(r.typed) or r.mode == "front_end":
+        return "awaiting_validation"
+    return "awaiting_typing"

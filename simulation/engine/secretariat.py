@@ -1,0 +1,128 @@
+"""Routing of work to secretaries: the queues, who may take what, and preemption.
+
+Urgent work goes to an idle eligible secretary (the one idle longest); if none, it
+interrupts an eligible secretary doing deferrable work; if none, it waits in its queue.
+Deferrable work goes to an idle eligible secretary or waits. Queues are ordered by rank
+(policy priority) then age, so an item put back keeps its original place.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Protocol
+
+import numpy as np
+
+from simulation.engine.work import WAITING, WorkItem
+from simulation.scenario.schema import InterruptionPolicy
+
+OFF, IDLE, URGENT, DEFERRABLE = "off", "idle", "urgent", "deferrable"
+DEFERRABLE_RANK = 100  # ranks below this are urgent
+
+
+def rank_of(kind: str, urgent: bool, policy: InterruptionPolicy) -> int:
+    """Position of a kind in the service order (lower = taken first)."""
+    if urgent:
+        return policy.urgent_order.index(kind)
+    first = policy.deferrable_first
+    return DEFERRABLE_RANK + (first.index(kind) if kind in first else len(first))
+
+
+WorkKey = tuple[str, str, str, str]  # (department, stream, kind, audit category)
+
+
+class Secretary(Protocol):
+    """What routing needs of a secretary (``engine.secretary.Secretary`` provides it)."""
+
+    state: str
+    idle_since: float
+    seg_start: float
+
+    def add_queue(self, rank: int, queue: list) -> None: ...
+
+    def assign(self, item: WorkItem, secretariat: Secretariat) -> None: ...
+
+
+class Secretariat:
+    """The waiting work of every department and the rules that hand it out."""
+
+    def __init__(self, policy: InterruptionPolicy, routing_rng: np.random.Generator):
+        self.policy = policy
+        self.rng = routing_rng
+        self.queues: dict[WorkKey, list] = {}
+        self.eligible: dict[WorkKey, list[Secretary]] = {}
+        self._shared: dict[tuple, list] = {}
+
+    def add_work_key(self, key: WorkKey, secretaries: list[Secretary], rank: int) -> None:
+        """Declare a kind of work, who may do it, and its rank.
+
+        Work with the same rank and the same eligible secretaries shares one queue (its
+        order is age either way), which keeps the number of queues scanned small.
+        """
+        group = (rank, tuple(id(s) for s in secretaries))
+        queue = self._shared.get(group)
+        if queue is None:
+            queue = self._shared[group] = []
+            for sec in secretaries:
+                sec.add_queue(rank, queue)
+        self.queues[key] = queue
+        self.eligible[key] = secretaries
+
+    # ------------------------------------------------------------------ arrivals
+    def submit(self, item: WorkItem) -> bool:
+        """Hand new work to a secretary or queue it; True if it started at once."""
+        key = (item.department, item.stream, item.kind, item.category)
+        candidates = self.eligible[key]
+        target = self._urgent_target(candidates) if item.urgent else self._longest_idle(candidates)
+        if target is not None:
+            target.assign(item, self)
+            return True
+        self.push(item)
+        return False
+
+    def push(self, item: WorkItem) -> None:
+        """Put an item in its queue at its place (rank, then age)."""
+        item.status = WAITING
+        heapq.heappush(self.queues[(item.department, item.stream, item.kind, item.category)],
+                       (item.created, item.id, item))
+
+    def _longest_idle(self, candidates: list[Secretary]) -> Secretary | None:
+        best = None
+        for sec in candidates:
+            if sec.state == IDLE and (best is None or sec.idle_since < best.idle_since):
+                best = sec
+        return best
+
+    def _urgent_target(self, candidates: list[Secretary]) -> Secretary | None:
+        preempt = self.policy.enabled
+        if self.policy.idle_colleague_answers:
+            best = self._longest_idle(candidates)
+            if best is not None or not preempt:
+                return best
+            for sec in candidates:
+                if sec.state == DEFERRABLE and (best is None or sec.seg_start < best.seg_start):
+                    best = sec
+            return best
+        # Whoever's phone rings answers it, interrupting her work even if a colleague is idle.
+        free = [s for s in candidates if s.state == IDLE or (preempt and s.state == DEFERRABLE)]
+        if not free:
+            return None
+        return free[int(self.rng.integers(len(free)))] if len(free) > 1 else free[0]
+
+    # ------------------------------------------------------------------ pulling
+    @staticmethod
+    def take(groups: list[tuple[int, list[list]]], urgent_only: bool) -> WorkItem | None:
+        """Oldest waiting item of the best rank among a secretary's queues, removed."""
+        for rank, queues in groups:
+            if urgent_only and rank >= DEFERRABLE_RANK:
+                return None
+            best_q = None
+            best_key = None
+            for q in queues:
+                while q and q[0][2].status != WAITING:
+                    heapq.heappop(q)  # abandoned calls are dropped lazily
+                if q and (best_key is None or q[0][:2] < best_key):
+                    best_key, best_q = q[0][:2], q
+            if best_q is not None:
+                return heapq.heappop(best_q)[2]
+        return None

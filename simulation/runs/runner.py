@@ -1,0 +1,193 @@
+"""Replications of a scenario: seeding, executors, KPI tables and confidence intervals.
+
+Replication k of any scenario run with seed s uses the random streams (s, k, names...),
+so scenarios sharing streams see the same arrivals (common random numbers) and the same
+(s, k) always gives the same output, whatever executor ran it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from simulation.analysis import kpis
+from simulation.analysis.stats import summarise
+from simulation.engine.model import simulate
+from simulation.engine.staff import open_day_mask
+from simulation.runs.executors import Executor, SerialExecutor
+from simulation.scenario.calendar import MINUTES_PER_DAY
+from simulation.scenario.consistency import demanded_work
+from simulation.scenario.schema import AUDIT_CATEGORIES, Scenario
+
+
+@dataclass
+class Replication:
+    """Everything one replication produced."""
+
+    replication: int
+    kpis: pd.DataFrame
+    staff: pd.DataFrame
+    hourly: pd.DataFrame
+    report_delays: pd.DataFrame
+    events: dict[str, pd.DataFrame] | None
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    """KPIs of all replications of one scenario, with their confidence intervals."""
+
+    scenario: Scenario
+    seed: int
+    kpis: pd.DataFrame  # one row per replication and department (incl. ALL)
+    staff: pd.DataFrame  # one row per replication and secretary / team / ALL
+    hourly: pd.DataFrame  # offered and answered calls per replication, department, hour
+    report_delays: pd.DataFrame  # delay in days of every report sent (for distributions)
+    summary: pd.DataFrame  # mean and CI per department and KPI
+    events: dict[str, pd.DataFrame] = field(default_factory=dict)
+    failures: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0  # wall time of the whole call (all scenarios of a comparison)
+    interrupted: bool = False
+    replication_seconds: float = 0.0  # time spent in this scenario's replications
+
+    def kpi(self, name: str, department: str = kpis.ALL) -> pd.Series:
+        """One KPI's summary row (mean, ci_low, ci_high, n)."""
+        s = self.summary
+        row = s[(s.department == department) & (s.kpi == name)]
+        if row.empty:
+            raise KeyError(f"no KPI '{name}' for department '{department}'")
+        return row.iloc[0]
+
+
+def categories_of(scenario: Scenario) -> list[str]:
+    """Audit categories to report: the standard ones plus any the scenario uses."""
+    used = {c for *_, c in demanded_work(scenario)}
+    return list(AUDIT_CATEGORIES) + sorted(used - set(AUDIT_CATEGORIES))
+
+
+def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True) -> Replication:
+    """Run one replication and compute its KPI tables."""
+    t0 = time.perf_counter()
+    tables = simulate(scenario, seed, replication)
+    cal = scenario.calendar
+    warmup = cal.warmup_days * MINUTES_PER_DAY
+    horizon = cal.horizon_days * MINUTES_PER_DAY
+    cats = categories_of(scenario)
+    staff = kpis.staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
+                            warmup, horizon, cats)
+    dept_rows = kpis.department_rows(tables, warmup, horizon,
+                                     scenario.kpis.service_level_seconds / 60,
+                                     open_day_mask(scenario), cats, list(scenario.departments),
+                                     staff)
+    hourly = kpis.hourly_pickup(tables["calls"], warmup)
+    delays = kpis.report_delays(tables["reports"], warmup)
+    for df in (dept_rows, staff, hourly, delays):
+        df.insert(0, "replication", replication)
+    if events:
+        for df in tables.values():
+            df.insert(0, "replication", replication)
+    return Replication(replication, dept_rows, staff, hourly, delays,
+                       tables if events else None, time.perf_counter() - t0)
+
+
+def run(
+    scenario: Scenario,
+    replications: int = 20,
+    seed: int = 1,
+    executor: Executor | None = None,
+    events: bool = True,
+    on_replication: Callable[[Replication], None] | None = None,
+    first_replication: int = 0,
+) -> RunResult:
+    """Run ``replications`` replications and summarise them.
+
+    ``on_replication`` is called with each replication in replication order (as soon as
+    all earlier ones are done), e.g. to stream results to disk; when given, event tables
+    are passed to it and not kept in the result. A replication that fails is reported in
+    ``failures`` and the others still count.
+    """
+    callback = None if on_replication is None else (lambda _i, rep: on_replication(rep))
+    return run_many([scenario], replications, seed, executor, events, callback,
+                    first_replication)[0]
+
+
+def run_many(
+    scenarios: list[Scenario],
+    replications: int = 20,
+    seed: int = 1,
+    executor: Executor | None = None,
+    events: bool = True,
+    on_replication: Callable[[int, Replication], None] | None = None,
+    first_replication: int = 0,
+) -> list[RunResult]:
+    """Run several scenarios on one executor with common random numbers.
+
+    Replication k of every scenario uses (seed, k): differences between scenarios are
+    paired. Tasks are interleaved (replication 0 of every scenario first), so a run
+    stopped early still covers every scenario. ``on_replication(scenario_index, rep)``
+    is called in replication order per scenario.
+    """
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    executor = executor or SerialExecutor()
+    t0 = time.perf_counter()
+    reps = list(range(first_replication, first_replication + replications))
+    order = [(j, r) for r in reps for j in range(len(scenarios))]
+    tasks = [(replicate, (scenarios[j], seed, r, events)) for j, r in order]
+    done: list[dict[int, Replication]] = [{} for _ in scenarios]
+    failures: list[list[tuple[int, str]]] = [[] for _ in scenarios]
+    buffered: list[dict[int, Replication | None]] = [{} for _ in scenarios]
+    next_rep = [reps[0]] * len(scenarios)
+    kept_events: list[list[dict[str, pd.DataFrame]]] = [[] for _ in scenarios]
+    interrupted = False
+    try:
+        for i, result in executor.run(tasks):
+            j, r = order[i]
+            if isinstance(result, BaseException):
+                failures[j].append((r, f"{type(result).__name__}: {result}"))
+                buffered[j][r] = None
+            else:
+                buffered[j][r] = result
+            while next_rep[j] in buffered[j]:
+                rep = buffered[j].pop(next_rep[j])
+                next_rep[j] += 1
+                if rep is None:
+                    continue
+                if on_replication is not None:
+                    on_replication(j, rep)
+                    rep.events = None
+                elif rep.events is not None:
+                    kept_events[j].append(rep.events)
+                done[j][rep.replication] = rep
+    except KeyboardInterrupt:
+        # Ctrl-C: keep and return what was completed rather than losing it.
+        interrupted = True
+    seconds = time.perf_counter() - t0
+    results = []
+    for j, scenario in enumerate(scenarios):
+        result = _assemble(scenario, seed, done[j], kept_events[j], failures[j], seconds)
+        result.interrupted = interrupted
+        results.append(result)
+    return results
+
+
+def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult:
+    ordered = [done[k] for k in sorted(done)]
+    cat = lambda frames: pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()  # noqa: E731
+    kpi_table = cat([r.kpis for r in ordered])
+    staff = cat([r.staff for r in ordered])
+    hourly = cat([r.hourly for r in ordered])
+    delays = cat([r.report_delays for r in ordered])
+    summary = (summarise(kpi_table, ["department"]) if not kpi_table.empty
+               else pd.DataFrame(columns=["department", "kpi", "mean", "ci_low", "ci_high", "n"]))
+    events = {}
+    if kept_events:
+        events = {name: pd.concat([e[name] for e in kept_events], ignore_index=True)
+                  for name in kept_events[0]}
+    result = RunResult(scenario, seed, kpi_table, staff, hourly, delays, summary, events,
+                       failures, seconds)
+    result.replication_seconds = sum(r.seconds for r in ordered)
+    return result

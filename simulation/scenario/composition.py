@@ -1,0 +1,127 @@
+"""Composing scenario files: ``extends`` another file, and ``--set key=value`` overrides.
+
+A scenario may start with ``extends: other.yaml`` (path relative to the file): the other
+file is loaded first and this file's fields are merged over it (mappings merge key by
+key; lists and values replace). Overrides then set single fields by dotted path.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulation.scenario.io import ScenarioError, read_yaml, validate
+from simulation.scenario.schema import Scenario
+
+# Sections whose keys are names chosen in the scenario (not field names).
+NAMED = ("departments", "streams", "teams", "secretaries", "shifts")
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """``over`` merged onto ``base``: mappings key by key, anything else replaced."""
+    if isinstance(base, Mapping) and isinstance(over, Mapping):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = deep_merge(base[key], value) if key in base else value
+        return out
+    return over
+
+
+def read_composed(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict:
+    """The file's data with its ``extends`` chain merged in (not yet validated)."""
+    p = Path(path).resolve()
+    if p in _chain:
+        cycle = " -> ".join(str(x.name) for x in (*_chain, p))
+        raise ScenarioError([("extends", f"files extend each other in a loop ({cycle}); "
+                                         "remove one of the 'extends'")], str(path))
+    data = read_yaml(path)
+    if not isinstance(data, Mapping):
+        return data
+    data = dict(data)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError([("extends", "must be the path of another scenario file")], str(path))
+    parent_path = (p.parent / parent)
+    if not parent_path.exists():
+        raise ScenarioError([("extends", f"file '{parent}' not found next to {p.name}; give its "
+                                         "path relative to this file")], str(path))
+    base = read_composed(parent_path, (*_chain, p))
+    base.pop("name", None)
+    base.pop("description", None)
+    merged = deep_merge(base, data)
+    # Levers accumulate along the chain: a child adds its levers after its parent's.
+    if "levers" in base and "levers" in data:
+        merged["levers"] = list(base["levers"] or []) + list(data["levers"] or [])
+    return merged
+
+
+def set_path(data: dict, assignment: str) -> dict:
+    """Apply one ``dotted.path=value`` override (value parsed as YAML) to plain data."""
+    if "=" not in assignment:
+        raise ScenarioError([("--set", f"'{assignment}' is not KEY=VALUE, e.g. "
+                                       "calendar.horizon_days=60")])
+    key, raw = assignment.split("=", 1)
+    parts = [k for k in key.strip().split(".") if k]
+    if not parts:
+        raise ScenarioError([("--set", f"'{assignment}' has an empty key")])
+    value = yaml.safe_load(raw) if raw.strip() else ""
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            where = ".".join(parts[: i + 1])
+            raise ScenarioError([(where, f"--set {key}: '{'.'.join(parts[:i])}' is a value, "
+                                         "not a section; check the path")])
+        if i > 0 and parts[i - 1] in NAMED and part not in node:
+            # A misspelt department, stream, team... would otherwise create a new one.
+            close = difflib.get_close_matches(part, list(node), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of {sorted(node)}"
+            raise ScenarioError([(".".join(parts[: i + 1]), f"--set {key}: there is no "
+                                                            f"'{part}' here; {hint}")])
+        node = node.setdefault(part, {})
+    last = parts[-1]
+    if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+        node[int(last)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ScenarioError([(key, f"--set {key}: its parent is not a section; check the path")])
+    return data
+
+
+def compose(data: Mapping, overrides: list[str] = (), source: str | None = None) -> Scenario:
+    """Validate composed data after applying overrides and levers."""
+    from simulation.scenario.levers import apply_levers
+
+    if not isinstance(data, Mapping):
+        what = "empty" if data is None else f"a {type(data).__name__}, not a mapping of fields"
+        raise ScenarioError([("", f"the scenario is {what}; it needs name, calendar, "
+                                  "departments and teams (see docs/scenario.md)")], source)
+    data = dict(data)
+    for assignment in overrides:
+        data = set_path(data, assignment)
+    return apply_levers(validate(data, source), source)
+
+
+def load_composed(path: str | Path, overrides: list[str] = ()) -> Scenario:
+    """Load a scenario file following ``extends``, apply ``--set`` overrides and levers."""
+    return compose(read_composed(path), overrides, str(path))
+
+
+def load_scenario(source: str | Path | Mapping, overrides: list[str] = ()) -> Scenario:
+    """Load a scenario from a YAML file path or a mapping, as the command line does.
+
+    Follows ``extends``, applies ``overrides`` (``dotted.path=value``) and the levers, and
+    validates: the scenario a run uses, whatever the entry point.
+    """
+    if isinstance(source, Mapping):
+        return compose(source, overrides)
+    return compose(read_composed(source), overrides, str(source))

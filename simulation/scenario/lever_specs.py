@@ -1,0 +1,142 @@
+"""The reorganisation levers a scenario may declare (validated specs; transforms in levers.py).
+
+Defaults come from docs/sources/domain.md where a figure exists (online booking 11% AP-HP
+2018 average, 38% of slots open as an upper bound); others are documented assumptions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from simulation.scenario.distributions import Deterministic, Dist, coerce_dist
+
+DistField = Annotated[Dist, BeforeValidator(coerce_dist)]
+Departments = list[str] | Literal["all"]
+
+
+class _Lever(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field("", description="Free text: why, source, owner.")
+    lever: str = Field(description="Which lever (the section title).")
+
+
+class Pooling(_Lever):
+    """Share work across departments' secretariats.
+
+    scope 'phones': every secretary of the departments answers all their calls (a phone
+    pool), other work stays with each department; 'phones_and_desk' adds walk-ins;
+    'all': the teams merge into one team doing all the work of all the departments.
+    """
+
+    lever: Literal["pooling"]
+    departments: Departments = Field("all", description="Departments pooled.")
+    scope: Literal["phones", "phones_and_desk", "all"] = Field("phones", description="What is pooled.")
+    team: str = Field("pool", description="Name of the merged team (scope 'all').")
+    specialty_penalty: float = Field(
+        0.1, ge=0, description="ASSUMPTION: +10% handling time on another department's work."
+    )
+
+
+class BookingDesk(_Lever):
+    """A pole-level desk answers the booking calls and transfers complex ones."""
+
+    lever: Literal["booking_desk"]
+    departments: Departments = Field("all", description="Departments of the pole.")
+    categories: list[str] = Field(default_factory=lambda: ["booking"],
+                                  description="Audit categories of the calls the desk answers.")
+    staff: dict[str, int] = Field(
+        default_factory=dict,
+        description="Secretaries moved to the desk, per team (the last ones listed).",
+    )
+    new_secretaries: int = Field(0, ge=0, description="Extra secretaries hired for the desk.")
+    shift: str | None = Field(None, description="Shift of new desk secretaries (a named shift).")
+    transfer_share: float = Field(
+        0.3, ge=0, le=1, description="ASSUMPTION: share of desk-answered calls transferred."
+    )
+    transfer_handling: DistField = Field(
+        default_factory=lambda: Deterministic(value=1.0),
+        description="Desk time spent before transferring a call.",
+    )
+    specialty_penalty: float = Field(0.15, ge=0, description="ASSUMPTION: desk non-specialists.")
+    team: str = Field("booking_desk", description="Name of the desk team.")
+
+
+class FrontBackSplit(_Lever):
+    """Some secretaries only do back-office work (typing, files) and are never interrupted."""
+
+    lever: Literal["front_back_split"]
+    back_office: dict[str, int | list[str]] = Field(
+        description="Per team: how many secretaries (the last ones) or which ones go back office."
+    )
+    back_kinds: list[str] = Field(
+        default_factory=lambda: ["typing", "sending", "patient_file"],
+        description="Kinds done by the back office; the front keeps everything else.",
+    )
+    pooled_back_office: bool = Field(
+        False, description="One back-office team for all these teams' departments (a typing pool)."
+    )
+    team: str = Field("back_office", description="Name of the pooled back-office team.")
+
+
+class FloatPool(_Lever):
+    """Float secretaries who serve any of the departments (absence cover)."""
+
+    lever: Literal["float_pool"]
+    secretaries: int = Field(1, ge=1, description="How many floats.")
+    shift: str = Field(description="A named shift from 'shifts'.")
+    departments: Departments = Field("all", description="Departments they cover.")
+    specialty_penalty: float = Field(0.15, ge=0, description="ASSUMPTION: floats are generalists.")
+    team: str = Field("float_pool", description="Name of the float team.")
+
+
+class VoiceRecognitionLever(_Lever):
+    """Voice recognition for dictations: back-end (proofreading) or front-end (doctor sends)."""
+
+    lever: Literal["voice_recognition"]
+    mode: Literal["back_end", "front_end"] = Field(description="Who corrects the draft.")
+    adoption: float = Field(0.9, ge=0, le=1, description="CHU Limoges: >90% of doctors.")
+    departments: Departments = Field("all", description="Departments adopting it.")
+    proofreading_factor: float = Field(
+        0.5, gt=0, le=1, description="ASSUMPTION: proofreading takes half the typing time."
+    )
+    validation_factor: float = Field(
+        1.0, gt=0, description="Front-end: multiplier on the doctor's validation delay."
+    )
+
+
+class OnlineBookingLever(_Lever):
+    """Part of the booking calls (and booking walk-ins) move to online booking."""
+
+    lever: Literal["online_booking"]
+    share: float = Field(0.11, ge=0, le=1, description="AP-HP 2018 average: 11% online.")
+    departments: Departments = Field("all", description="Departments offering it.")
+    categories: list[str] = Field(default_factory=lambda: ["booking"],
+                                  description="Audit categories of the diverted streams.")
+    complex_factor: float = Field(
+        1.2, gt=0, description="ASSUMPTION: remaining booking calls are 20% longer (when "
+        "share > 0; it does not grow with the share: sweep both if needed)."
+    )
+    check_time: DistField = Field(
+        default_factory=lambda: Deterministic(value=2.0),
+        description="ASSUMPTION: 2 min of secretary time to check one online booking.",
+    )
+    reminder_averted_share: float = Field(
+        0.0, ge=0, le=1, description="Share of these calls no longer made thanks to SMS reminders."
+    )
+
+
+class Absences(_Lever):
+    """Daily absence probability of secretaries (sick leave, training...)."""
+
+    lever: Literal["absences"]
+    rate: float = Field(ge=0, lt=1, description="Daily probability each secretary is absent.")
+    teams: list[str] | Literal["all"] = Field("all", description="Teams affected.")
+
+
+Lever = Annotated[
+    Union[Pooling, BookingDesk, FrontBackSplit, FloatPool, VoiceRecognitionLever,
+          OnlineBookingLever, Absences],
+    Field(discriminator="lever"),
+]

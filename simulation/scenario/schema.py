@@ -1,0 +1,236 @@
+"""The scenario: a typed, validated description of a hospital's secretariats.
+
+A ``Scenario`` is the only input of the model. Field-level rules live here (pydantic);
+rules that span fields (a team naming a department that does not exist, a shift outside
+opening hours) live in ``consistency.py``; YAML loading and error wording in
+``scenario.io``. All times are minutes; clock times are 'HH:MM' strings.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simulation.scenario.calendar import WEEKDAYS, parse_clock
+from simulation.scenario.distributions import Exponential
+from simulation.scenario.fields import (  # noqa: F401 - re-exported: the scenario's vocabulary in one place
+    AUDIT_CATEGORIES,
+    BUILTIN_KINDS,
+    ONLINE_CHECK,
+    REPORT_KINDS,
+    URGENT_KINDS,
+    Clock,
+    ClockRange,
+    DistField,
+    Strict,
+    Weekday,
+    _check_range,
+    _clock,
+)
+from simulation.scenario.lever_specs import Lever
+from simulation.scenario.streams import (  # noqa: F401 - re-exported for users of simulation.scenario
+    ArrivalProfile,
+    BackOfficeStream,
+    Batch,
+    CallStream,
+    DictationStream,
+    DoctorRequestStream,
+    OnlineBooking,
+    Redial,
+    Stream,
+    Transfer,
+    VoiceRecognition,
+    WalkInStream,
+)
+
+
+class Calendar(Strict):
+    """Horizon, warm-up and opening hours of the phone lines and desks."""
+
+    horizon_days: int = Field(ge=1, description="Calendar days simulated, warm-up included.")
+    warmup_days: int = Field(0, ge=0, description="First days excluded from KPIs.")
+    start_weekday: Weekday = Field("mon", description="Weekday of day 0.")
+    opening_hours: dict[Weekday, ClockRange] = Field(
+        default_factory=lambda: {d: ("08:30", "17:00") for d in WEEKDAYS[:5]},
+        description="Per weekday [open, close]; days not listed are closed.",
+    )
+    lunch_closure: ClockRange | None = Field(
+        None, description="Lines and desks closed in this window (calls get 'closed')."
+    )
+    closed_days: list[int] = Field(
+        default_factory=list, description="Day numbers (0 = first day) closed, e.g. holidays."
+    )
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _ranges(cls, v):
+        for day, rng in v.items():
+            try:
+                _check_range(rng)
+            except ValueError as exc:
+                raise ValueError(f"{day}: {exc}") from None
+        return v
+
+    @field_validator("lunch_closure")
+    @classmethod
+    def _lunch(cls, v):
+        return None if v is None else _check_range(v)
+
+    @model_validator(mode="after")
+    def _warmup(self):
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be smaller than horizon_days "
+                f"({self.horizon_days}); lengthen the horizon or shorten the warm-up"
+            )
+        return self
+
+
+# ----------------------------------------------------------------------------- arrivals
+
+
+class Department(Strict):
+    """One secretariat's demand: its arrival streams, keyed by name."""
+
+    description: str = Field("", description="Free text.")
+    streams: dict[str, Stream] = Field(min_length=1, description="Arrival streams by name.")
+
+
+# ----------------------------------------------------------------------------- staff
+class Shift(Strict):
+    """A working day: start, end and breaks (off the phone and the desk)."""
+
+    start: Clock = Field(description="Arrival time.")
+    end: Clock = Field(description="Leaving time.")
+    breaks: list[ClockRange] = Field(default_factory=list, description="[start, end] pauses.")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        _check_range((self.start, self.end))
+        s, e = parse_clock(self.start), parse_clock(self.end)
+        for b in self.breaks:
+            _check_range(b)
+            if parse_clock(b[0]) < s or parse_clock(b[1]) > e:
+                raise ValueError(f"break {list(b)} is not inside the shift {self.start}-{self.end}")
+        return self
+
+
+class Secretary(Strict):
+    """One secretary (AMA): her shift, working days and home department."""
+
+    shift: str | Shift = Field(description="A name from 'shifts' or an inline shift.")
+    days: list[Weekday] | None = Field(None, description="Working weekdays. Default: open days.")
+    absence_rate: float = Field(0.0, ge=0, lt=1, description="Daily probability of absence.")
+    home_department: str | None = Field(
+        None, description="Her specialty; other departments' work pays the team's penalty."
+    )
+
+
+class ServiceRule(Strict):
+    """Work a team takes: these departments' tasks of these kinds (and categories)."""
+
+    departments: list[str] | Literal["all"] = Field(description="Departments served, or 'all'.")
+    kinds: list[str] | Literal["all"] = Field("all", description="Task kinds served, or 'all'.")
+    categories: list[str] | None = Field(
+        None, description="If set, only work of these audit categories."
+    )
+    specialty_penalty: float = Field(
+        0.0, ge=0, description="Extra share of handling time for this work outside the home "
+        "department (e.g. another department's calls in a phone pool)."
+    )
+
+
+class Team(Strict):
+    """Secretaries sharing a set of work: dedicated (one department) or pooled (several)."""
+
+    description: str = Field("", description="Free text.")
+    departments: list[str] | Literal["all"] = Field(description="Departments served, or 'all'.")
+    kinds: list[str] | Literal["all"] = Field("all", description="Task kinds served, or 'all'.")
+    categories: list[str] | None = Field(
+        None, description="If set, only work of these audit categories."
+    )
+    also_serves: list[ServiceRule] = Field(
+        default_factory=list,
+        description="Further work taken, e.g. other departments' calls in a phone pool.",
+    )
+    specialty_penalty: float = Field(
+        0.0, ge=0, description="Extra share of handling time, outside the home department, "
+        "for the work of the rule above (also_serves rules carry their own)."
+    )
+    secretaries: dict[str, Secretary] = Field(min_length=1, description="Members by name.")
+
+
+class InterruptionPolicy(Strict):
+    """Which work interrupts which, and what an interruption costs."""
+
+    enabled: bool = Field(True, description="Urgent work preempts deferrable work.")
+    urgent_order: list[Literal["call", "transferred_call", "walk_in", "doctor_request"]] = Field(
+        default_factory=lambda: ["walk_in", "doctor_request", "transferred_call", "call"],
+        description="Priority among waiting urgent work, first = served first.",
+    )
+    deferrable_first: list[str] = Field(
+        default_factory=lambda: ["sending"],
+        description="Deferrable kinds taken before others; the rest oldest first.",
+    )
+    resumption_cost: DistField = Field(
+        default_factory=lambda: Exponential(mean=1.0),
+        description="Extra minutes to get back into an interrupted task.",
+    )
+    idle_colleague_answers: bool = Field(
+        True, description="An idle colleague takes urgent work before anyone is interrupted."
+    )
+
+    @field_validator("urgent_order")
+    @classmethod
+    def _complete(cls, v):
+        missing = [k for k in URGENT_KINDS if k not in v]
+        if missing or len(set(v)) != len(v):
+            raise ValueError(f"must list each of {list(URGENT_KINDS)} once (missing: {missing})")
+        return v
+
+
+class KpiSettings(Strict):
+    """Thresholds used by the KPIs."""
+
+    service_level_seconds: float = Field(60.0, gt=0, description="Answered within this = in SL.")
+
+
+# ----------------------------------------------------------------------------- scenario
+class Scenario(Strict):
+    """A whole hospital group's secretariats: calendar, demand, staff and policies."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
+                      description="Identifier used in outputs (letters, digits, _ . -).")
+    description: str = Field("", description="What this scenario represents, its sources.")
+    calendar: Calendar = Field(description="Horizon and opening hours.")
+    departments: dict[str, Department] = Field(min_length=1, description="Secretariats' demand.")
+    shifts: dict[str, Shift] = Field(default_factory=dict, description="Named shift templates.")
+    teams: dict[str, Team] = Field(min_length=1, description="Who serves what.")
+    interruptions: InterruptionPolicy = Field(default_factory=InterruptionPolicy,
+                                              description="Preemption rules and costs.")
+    kpis: KpiSettings = Field(default_factory=KpiSettings, description="KPI thresholds.")
+    levers: list[Lever] = Field(
+        default_factory=list, description="Reorganisations to apply, in order (see levers)."
+    )
+    applied_levers: list[Lever] = Field(
+        default_factory=list,
+        description="Levers already applied to this (resolved) scenario; kept as a record.",
+    )
+
+    def shift_of(self, secretary: Secretary) -> Shift:
+        """The secretary's shift, resolving a named shift."""
+        return self.shifts[secretary.shift] if isinstance(secretary.shift, str) else secretary.shift
+
+    def all_kinds(self) -> list[str]:
+        """Every task kind this scenario can generate or name."""
+        kinds = list(BUILTIN_KINDS)
+        for dept in self.departments.values():
+            for s in dept.streams.values():
+                if isinstance(s, BackOfficeStream) and s.kind not in kinds:
+                    kinds.append(s.kind)
+        return kinds
+
+    def secretaries(self) -> list[tuple[str, str, Secretary]]:
+        """(team, name, secretary) for every secretary, in file order."""
+        return [(t, n, s) for t, team in self.teams.items() for n, s in team.secretaries.items()]
