@@ -1,4 +1,8 @@
-"""What every part of one replication shares: clock, queues, records, ids, opening hours."""
+"""What every part of one replication shares: clock, calendar, queues, records, ids, hours.
+
+Only what several parts need lives here; anything one class alone needs (its stream's
+settings, its own samplers) is passed to that class directly.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from simulation.engine.records import Recorder
 from simulation.engine.secretariat import Secretariat, rank_of
 from simulation.engine.seeding import RandomStreams
 from simulation.engine.work import WorkItem
-from simulation.scenario.schema import Scenario
+from simulation.scenario.schema import Calendar, InterruptionPolicy
 
 
 class OpeningHours:
@@ -34,9 +38,11 @@ class OpeningHours:
 class Context:
     """Shared services of one replication (one per ``Model``)."""
 
-    def __init__(self, scenario: Scenario, env: simpy.Environment, secretariat: Secretariat,
-                 recorder: Recorder, streams: RandomStreams, hours: OpeningHours):
-        self.scenario = scenario
+    def __init__(self, calendar: Calendar, policy: InterruptionPolicy, env: simpy.Environment,
+                 secretariat: Secretariat, recorder: Recorder, streams: RandomStreams,
+                 hours: OpeningHours):
+        self.calendar = calendar
+        self.policy = policy
         self.env = env
         self.secretariat = secretariat
         self.recorder = recorder
@@ -53,7 +59,7 @@ class Context:
         """Service rank of a kind of work (lower = taken first)."""
         key = (kind, urgent)
         if key not in self._ranks:
-            self._ranks[key] = rank_of(kind, urgent, self.scenario.interruptions)
+            self._ranks[key] = rank_of(kind, urgent, self.policy)
         return self._ranks[key]
 
     def new_task(self, kind: str, department: str, stream: str, category: str, urgent: bool,

@@ -31,7 +31,7 @@ class _Source(ScheduledArrivals):
         self.name = name
         self.stream = stream
         self.rng = lambda purpose: ctx.streams.get(department, name, purpose)
-        self.times = profile_arrivals(stream.arrivals, ctx.scenario.calendar, self.rng("arrivals"))
+        self.times = profile_arrivals(stream.arrivals, ctx.calendar, self.rng("arrivals"))
         online: OnlineBooking | None = getattr(stream, "online", None)
         self.online = (online if online is not None
                        and online.share + online.averted_share > 0 else None)

@@ -41,8 +41,8 @@ class Model:
         streams = RandomStreams(seed, replication)
         self.recorder = Recorder()
         self.secretariat = Secretariat(scenario.interruptions, streams.get("routing"))
-        self.ctx = Context(scenario, self.env, self.secretariat, self.recorder, streams,
-                           OpeningHours(line_open_intervals(scenario)))
+        self.ctx = Context(scenario.calendar, scenario.interruptions, self.env, self.secretariat,
+                           self.recorder, streams, OpeningHours(line_open_intervals(scenario)))
         self.secretaries = self._staff(streams)
         self._declare_work()
         self.sources = self._sources()

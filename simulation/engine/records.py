@@ -1,6 +1,6 @@
 """What one replication leaves behind: event records, turned into tables at the end.
 
-Processes only append here; KPIs are computed later from the tables (``kpis.py``).
+Processes only append here; KPIs are computed later from the tables (``analysis.kpis``).
 Tables: calls (one row per attempt), visits, tasks (all non-call, non-visit work),
 reports, segments (every stretch of work by a secretary), interruptions, presence
 (on-duty intervals as worked, overtime included), absences, lines (queue areas).

@@ -26,7 +26,7 @@ class ReportPipeline(ScheduledArrivals):
         self.name = name
         self.stream = stream
         rng = lambda purpose: ctx.streams.get(department, name, purpose)  # noqa: E731
-        cal = ctx.scenario.calendar
+        cal = ctx.calendar
         parts = [batch_arrivals(b, cal, rng(f"batch{i}")) for i, b in enumerate(stream.batches)]
         if stream.arrivals is not None:
             parts.append(profile_arrivals(stream.arrivals, cal, rng("arrivals")))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
-import time
 
 import pandas as pd
 
@@ -84,65 +82,6 @@ def summary_json(summary: pd.DataFrame) -> dict:
             "mean": clean(float(row.mean)), "ci_low": clean(float(row.ci_low)),
             "ci_high": clean(float(row.ci_high)), "n": int(row.n)}
     return out
-
-
-class Progress:
-    """A progress bar on stderr with counts and ETA; a line per 10% when not a terminal.
-
-    ``start(total, skipped)`` sets the work (``skipped`` = already done, e.g. on resume);
-    ``step(ok)`` counts one finished item; ``finish()`` ends the bar.
-    """
-
-    def __init__(self, label: str, total: int = 0, enabled: bool = True, width: int = 24):
-        self.label, self.width, self.enabled = label, width, enabled
-        self.tty = sys.stderr.isatty()
-        self.total = self.skipped = self.done = self.failed = 0
-        self.start_time = time.perf_counter()
-        self.last_decile = -1
-        if total:
-            self.start(total)
-
-    def start(self, total: int, skipped: int = 0) -> None:
-        """Announce ``total`` items, ``skipped`` of them done before (resume)."""
-        self.total, self.skipped = total, skipped
-        self.start_time = time.perf_counter()
-        if self.enabled and skipped:
-            sys.stderr.write(f"{self.label}: {skipped}/{total} already done, resuming\n")
-        self._draw()
-
-    def step(self, ok: bool = True) -> None:
-        """Count one more finished item (``ok`` False: it failed)."""
-        self.done += 1
-        self.failed += not ok
-        self._draw()
-
-    def _draw(self) -> None:
-        if not self.enabled or not self.total:
-            return
-        todo = self.total - self.skipped
-        count = self.skipped + self.done
-        elapsed = time.perf_counter() - self.start_time
-        eta = (f"ETA {elapsed / self.done * (todo - self.done):.0f}s" if self.done
-               else "ETA -")
-        failed = f", {self.failed} failed" if self.failed else ""
-        text = f"{self.label} {count}/{self.total}{failed}, {elapsed:.0f}s, {eta}"
-        if self.tty:
-            filled = int(self.width * count / self.total)
-            bar = "#" * filled + "-" * (self.width - filled)
-            sys.stderr.write(f"\r[{bar}] {text}   ")
-        else:
-            decile = int(10 * count / self.total)
-            if decile == self.last_decile:
-                return
-            self.last_decile = decile
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        """End the progress bar."""
-        if self.enabled and self.tty and self.total:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 def _fmt_diff(value: float, unit: str) -> str:

@@ -51,7 +51,7 @@ def _workers_ignore_ctrl_c():
 
 def _worker_version() -> str:
     """Run on each worker: the secsim version it imports (checks it is installed there)."""
-    from simulation import __version__
+    from simulation.version import __version__
 
     return __version__
 

@@ -11,7 +11,7 @@ import simulation
 from simulation.runs.output import RunWriter
 from simulation.scenario.composition import load_composed
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_write_failure_keeps_the_replications_already_written(tmp_path, monkeypatch):

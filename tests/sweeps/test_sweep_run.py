@@ -21,7 +21,7 @@ from simulation.sweeps.run import run_sweep, run_task
 from simulation.sweeps.spec import load_spec
 from simulation.sweeps.store import StoreError, read_failures, read_manifest, read_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
 """Calibration building blocks: audit files and their errors, parameter transforms, analytic
-workload (no fitting here; see test_calibration_fit.py)."""
+workload (no fitting here; see test_fit.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from calibration.parameters import ParameterError, resolve, unshare
 from simulation import load_scenario
 from simulation.cli.main import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AUDITS = ROOT / "calibration" / "audits"
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 WEEK = ["mon", "tue", "wed", "thu", "fri"]

@@ -13,7 +13,7 @@ from simulation.engine.model import simulate
 from simulation.scenario.composition import load_composed, load_scenario
 from simulation.scenario.errors import ScenarioError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 SHORT = ["calendar.horizon_days=21", "calendar.warmup_days=0"]
 

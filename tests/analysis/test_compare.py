@@ -15,10 +15,9 @@ from simulation.analysis.compare import compare, welch_interval
 from simulation.analysis.theory import erlang_a
 from simulation.runs.executors import ProcessExecutor
 from simulation.runs.runner import run, run_many
-from simulation.scenario.composition import load_composed
-from simulation.scenario.composition import load_scenario
+from simulation.scenario.composition import load_composed, load_scenario
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 

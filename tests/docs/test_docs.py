@@ -10,7 +10,7 @@ import pytest
 from simulation.scenario.composition import load_composed
 from simulation.scenario.reference import render
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scenario_reference_is_generated_from_the_current_models():

@@ -1,0 +1,56 @@
+"""A pinned fingerprint of a small run: a refactor cannot change results silently.
+
+The fingerprint is a SHA-256 of every event table and KPI table of two short replications
+of the bundled baseline, written as CSV text with every float at full precision (so it
+does not depend on the Parquet writer's version or metadata). A change that alters results
+for a seed on purpose updates ``PINNED`` here and says so in its note, with the KPIs before
+and after (README, "Reproducible").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.runs.runner import replicate
+from simulation.scenario.composition import load_composed
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
+PINNED = "28a987468f7e7974343e09247e8e98ffbd3e123f4d9e8c995a78f5f7ca3cb67f"
+
+
+def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
+    """SHA-256 of tables as CSV text (sorted table names, floats as %.17g)."""
+    h = hashlib.sha256()
+    for name in sorted(frames):
+        h.update(name.encode())
+        h.update(frames[name].to_csv(index=False, float_format="%.17g").encode())
+    return h.hexdigest()
+
+
+def small_run() -> dict[str, pd.DataFrame]:
+    scenario = load_composed(ROOT / "scenarios" / "baseline.yaml", SMALL)
+    frames: dict[str, pd.DataFrame] = {}
+    for rep in range(2):
+        r = replicate(scenario, seed=1, replication=rep, events=True)
+        frames.update({f"{rep}/kpis": r.kpis, f"{rep}/staff": r.staff,
+                       f"{rep}/hourly": r.hourly, f"{rep}/report_delays": r.report_delays})
+        frames.update({f"{rep}/{k}": v for k, v in (r.events or {}).items()})
+    return frames
+
+
+def test_fingerprint_sees_a_change_in_one_value():
+    frames = {"t": pd.DataFrame({"a": [1.0, 2.0]})}
+    changed = {"t": pd.DataFrame({"a": [1.0, 2.0 + 1e-12]})}
+    assert fingerprint(frames) != fingerprint(changed)
+
+
+def test_small_baseline_run_is_unchanged():
+    frames = small_run()
+    assert len(frames) > 8 and all(len(f) for k, f in frames.items() if k.endswith("calls"))
+    assert fingerprint(frames) == PINNED, (
+        "results of the pinned small run changed: if on purpose, update PINNED and report the "
+        "KPIs before and after in your note")
