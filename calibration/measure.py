@@ -2,7 +2,7 @@
 
 Time shares are per *audit* category (model work mapped by the audit's rules), so they
 are computed here from the segments rather than taken from the KPI table; the
-interruption figures reuse the definitions of ``simulation.kpis``.
+interruption figures reuse the definitions of ``simulation.analysis.kpis``.
 """
 
 from __future__ import annotations

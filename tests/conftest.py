@@ -226,7 +226,7 @@ def specialty_factor(scenario: Scenario, secretary: str, department: str, kind: 
 
 def line_open(scenario: Scenario, times) -> np.ndarray:
     """For each minute in ``times``: are lines and desks open (opening hours, lunch closure,
-    closed days)? Written independently of ``simulation.staff``."""
+    closed days)? Written independently of ``simulation.engine.staff``."""
     cal = scenario.calendar
     t = np.asarray(times, dtype=float)
     day, minute = (t // MINUTES_PER_DAY).astype(int), t % MINUTES_PER_DAY

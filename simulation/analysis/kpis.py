@@ -29,9 +29,10 @@ def _p90(x: pd.Series) -> float:
     return float(np.percentile(x, 90)) if len(x) else float("nan")
 
 
-def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float) -> dict[str, float]:
-    """Pickup, waits and abandonment of first-leg calls arriving after the warm-up."""
-    c = calls[(calls.arrival >= warmup)]
+def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float,
+              horizon: float = np.inf) -> dict[str, float]:
+    """Pickup, waits and abandonment of first-leg calls arriving in [warm-up, horizon)."""
+    c = calls[(calls.arrival >= warmup) & (calls.arrival < horizon)]
     first = c[c.leg == "first"]
     answered = first[first.outcome == "answered"]
     abandoned = first[first.outcome == "abandoned"]
@@ -64,9 +65,9 @@ def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float) -> dict[str
     }
 
 
-def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
-    """Waiting at the desk for walk-ins arriving after the warm-up."""
-    v = visits[visits.arrival >= warmup]
+def visit_kpis(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict[str, float]:
+    """Waiting at the desk for walk-ins arriving in [warm-up, horizon)."""
+    v = visits[(visits.arrival >= warmup) & (visits.arrival < horizon)]
     served = v[v.outcome == "served"]
     wait = served.started - served.arrival
     left = (v.outcome == "left").sum()
@@ -81,29 +82,84 @@ def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
     }
 
 
+STAGES = (("wait_typing", "dictated", "typing_started"), ("typing", "typing_started", "typed"),
+          ("wait_signoff", "typed", "validated"), ("sending", "validated", "sent"))
+WITHIN_DAYS = 8  # the share sent within 8 days is what hospitals publish (CHUV 2013-2019)
+
+
 def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
-                open_days: np.ndarray) -> dict[str, float]:
-    """Delay from dictation to sending, on-time share and report backlog."""
-    r = reports[reports.dictated >= warmup]
+                open_days: np.ndarray, targets: list[int] | None = None,
+                end: float | None = None) -> dict[str, float]:
+    """Delay from dictation to sending, stage delays, on-time shares, backlog at the horizon.
+
+    Reports dictated in [warm-up, horizon) are followed to the end of the run (the model
+    keeps running after the horizon, see ``Calendar.follow_up_days``), so their delays are
+    not cut at the horizon; those still unsent when the run stops are counted in
+    ``reports_unfinished``. ``end`` is when the run stopped (default: the horizon).
+    """
+    end = horizon if end is None else end
+    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
     sent = r[r.status == "sent"]
     delay_days = (sent.sent - sent.dictated) / MINUTES_PER_DAY
     day_gap = np.floor(sent.sent / MINUTES_PER_DAY) - np.floor(sent.dictated / MINUTES_PER_DAY)
-    on_time = (day_gap <= sent.target_days).sum()
-    # An unsent report counts as late only once its deadline has passed within the horizon.
+    # An unsent report counts as late only once its deadline has passed before the run ended.
     unsent = r[r.status != "sent"]
     deadline = (np.floor(unsent.dictated / MINUTES_PER_DAY) + unsent.target_days + 1) * MINUTES_PER_DAY
-    known_late = (deadline <= horizon).sum()
+    late_unsent = deadline <= end
     wdays = working_days_between(sent.dictated.to_numpy(), sent.sent.to_numpy(), open_days)
-    return {
+    out = {
         "reports_dictated": float(len(r)),
         "reports_sent": float(len(sent)),
-        "report_delay_mean_days": float(delay_days.mean()) if len(sent) else float("nan"),
+        "reports_unfinished": float(len(unsent)),
+        "report_delay_mean_days": _mean(delay_days),
         "report_delay_median_days": float(delay_days.median()) if len(sent) else float("nan"),
         "report_delay_p90_days": _p90(delay_days),
-        "report_delay_mean_working_days": float(wdays.mean()) if len(sent) else float("nan"),
-        "report_on_time_share": _ratio(on_time, len(sent) + known_late),
-        "report_backlog": float((reports.status != "sent").sum()),
+        "report_delay_mean_working_days": _mean(pd.Series(wdays)),
+        "report_on_time_share": _ratio((day_gap <= sent.target_days).sum(),
+                                       len(sent) + late_unsent.sum()),
+        f"report_within_{WITHIN_DAYS}d_share": _ratio((delay_days <= WITHIN_DAYS).sum(),
+                                                   len(sent) + (unsent.dictated + WITHIN_DAYS
+                                                                * MINUTES_PER_DAY <= end).sum()),
+        "report_backlog": float((reports.status_at_horizon[reports.dictated < horizon]
+                                 != "sent").sum()),
     }
+    for target in sorted(set(targets if targets is not None else r.target_days.unique())):
+        s, u = sent.target_days == target, unsent.target_days == target
+        out[f"report_on_time_share_j{target}"] = _ratio(
+            (day_gap[s] <= target).sum(), s.sum() + late_unsent[u].sum())
+    for stage, a, b in STAGES:
+        # Front-end reports have no typing: their typing stages are zero, not missing.
+        length = ((sent[b] - sent[a]).fillna(0.0) if stage in ("wait_typing", "typing")
+                  else sent[b] - sent[a]) / MINUTES_PER_DAY
+        if stage == "wait_signoff":
+            length = (sent.validated - sent.typed.fillna(sent.dictated)) / MINUTES_PER_DAY
+        out[f"stage_{stage}_mean_days"] = _mean(length)
+        out[f"stage_{stage}_median_days"] = float(length.median()) if len(length) else float("nan")
+        out[f"stage_{stage}_p90_days"] = _p90(length)
+    signed = r[r.validated.notna() & (r.doctor != "")]  # reports signed by modelled doctors
+    out["doctor_minutes_per_report"] = _mean(signed.doctor_minutes)
+    return out
+
+
+def doctor_kpis(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.DataFrame,
+                warmup: float, horizon: float) -> dict[str, float]:
+    """Doctor time on reports in the window: hours a week, sitting use, sign-off backlog."""
+    weeks = (horizon - warmup) / (7 * MINUTES_PER_DAY)
+    minutes = _clip(signoffs, warmup, horizon).sum()
+    sit = sittings[(sittings.start >= warmup) & (sittings.start < horizon)]
+    modelled = len(sittings) > 0 or len(signoffs) > 0
+    return {
+        "doctor_hours_per_week": float(minutes / 60 / weeks) if modelled and weeks > 0
+        else float("nan"),
+        "sitting_use": _ratio(sit.used.sum(), sit.available.sum()),
+        "signoff_backlog": float(((reports.status_at_horizon == "awaiting_validation")
+                                  & (reports.dictated < horizon)).sum())
+        if modelled else float("nan"),
+    }
+
+
+def _mean(x: pd.Series) -> float:
+    return float(x.mean()) if len(x) else float("nan")
 
 
 def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
@@ -112,12 +168,13 @@ def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Dat
     seg = segments.assign(minutes=_clip(segments, warmup, horizon))
     busy = seg.minutes.sum()
     deferrable = seg[~seg.urgent]
-    t = tasks[(~tasks.urgent) & (tasks.created >= warmup)]
+    t = tasks[(~tasks.urgent) & (tasks.created >= warmup) & (tasks.created < horizon)]
     done = t[t.status == "done"]
     hit = set(tasks.task_id[tasks.n_interruptions > 0])
     hit_time = deferrable.minutes[deferrable.item_id.isin(hit)].sum()
-    n_int = (interruptions.time >= warmup).sum()
-    backlog = tasks[(tasks.status == "backlog") & (~tasks.urgent)]
+    n_int = ((interruptions.time >= warmup) & (interruptions.time < horizon)).sum()
+    # The backlog is the deferrable work still open at the horizon (remaining work then).
+    backlog = tasks[tasks.remaining_at_horizon.notna() & (~tasks.urgent)]
     out = {
         "interruptions": float(n_int),
         "interruptions_per_deferrable_hour": _ratio(n_int, deferrable.minutes.sum() / 60),
@@ -126,8 +183,9 @@ def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Dat
         "resumption_hours": float(t.resumption.sum() / 60),
         "deferrable_turnaround_mean_min": float((done.finished - done.created).mean())
         if len(done) else float("nan"),
+        "tasks_unfinished": float(len(t) - len(done)),
         "backlog_tasks": float(len(backlog)),
-        "backlog_hours": float(backlog.remaining.sum() / 60),
+        "backlog_hours": float(backlog.remaining_at_horizon.sum() / 60),
         "busy_hours": float(busy / 60),
     }
     by_cat = seg.groupby("category").minutes.sum()
@@ -141,7 +199,7 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
     """Utilisation, interruptions per on-duty hour and time shares per secretary, team, ALL."""
     pres = presence.assign(minutes=_clip(presence, warmup, horizon))
     seg = segments.assign(minutes=_clip(segments, warmup, horizon))
-    ints = interruptions[interruptions.time >= warmup]
+    ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]
     frames = []
     for level, key in (("secretary", "secretary"), ("team", "team"), ("all", None)):
         if key is None:
@@ -178,11 +236,16 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
 
 def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,
                     sl_minutes: float, open_days: np.ndarray, categories: list[str],
-                    departments: list[str], staff: pd.DataFrame | None = None) -> pd.DataFrame:
+                    departments: list[str], staff: pd.DataFrame | None = None,
+                    targets: list[int] | None = None, end: float | None = None) -> pd.DataFrame:
     """One KPI row per department plus an ``ALL`` row.
 
-    ``staff`` is ``staff_rows`` of the same tables, when the caller has it already.
+    ``staff`` is ``staff_rows`` of the same tables, when the caller has it already;
+    ``targets`` the report targets (days) declared by the streams; ``end`` when the run
+    stopped (after the follow-up).
     """
+    if targets is None:
+        targets = sorted(int(x) for x in tables["reports"].target_days.unique())
     if staff is None:
         staff = staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
                            warmup, horizon, categories)
@@ -191,9 +254,11 @@ def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: flo
     for dept in [ALL, *departments]:
         pick = (lambda df: df) if dept == ALL else (lambda df, d=dept: df[df.department == d])
         row: dict[str, object] = {"department": dept}
-        row.update(call_kpis(pick(tables["calls"]), warmup, sl_minutes))
-        row.update(visit_kpis(pick(tables["visits"]), warmup))
-        row.update(report_kpis(pick(tables["reports"]), warmup, horizon, open_days))
+        row.update(call_kpis(pick(tables["calls"]), warmup, sl_minutes, horizon))
+        row.update(visit_kpis(pick(tables["visits"]), warmup, horizon))
+        row.update(report_kpis(pick(tables["reports"]), warmup, horizon, open_days, targets, end))
+        row.update(doctor_kpis(pick(tables["signoffs"]), pick(tables["sittings"]),
+                               pick(tables["reports"]), warmup, horizon))
         row.update(work_kpis(pick(tables["tasks"]), pick(tables["segments"]),
                              pick(tables["interruptions"]), warmup, horizon, categories))
         # Staff belong to teams, not departments: on-duty figures only for the whole group.
@@ -205,9 +270,9 @@ def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: flo
     return pd.DataFrame(rows)
 
 
-def hourly_pickup(calls: pd.DataFrame, warmup: float) -> pd.DataFrame:
+def hourly_pickup(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
     """Offered and answered first-leg calls per department and hour of day."""
-    c = calls[(calls.arrival >= warmup) & (calls.leg == "first")]
+    c = calls[(calls.arrival >= warmup) & (calls.arrival < horizon) & (calls.leg == "first")]
     c = c[c.outcome.isin(["answered", "abandoned", "cut_off"])]
     hour = ((c.arrival % MINUTES_PER_DAY) // 60).astype(int)
     g = c.assign(hour=hour, answered_flag=(c.outcome == "answered")).groupby(["department", "hour"])
@@ -216,9 +281,17 @@ def hourly_pickup(calls: pd.DataFrame, warmup: float) -> pd.DataFrame:
     return pd.concat([tot, out], ignore_index=True)[["department", "hour", "offered", "answered"]]
 
 
-def report_delays(reports: pd.DataFrame, warmup: float) -> pd.DataFrame:
-    """Delay in calendar days of each report dictated after the warm-up and sent."""
-    r = reports[(reports.dictated >= warmup) & (reports.status == "sent")]
+def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
+    """Delay and stage lengths in calendar days of each report of the window that was sent."""
+    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)
+                & (reports.status == "sent")]
+    day = lambda a, b: ((r[b] - r[a]) / MINUTES_PER_DAY).to_numpy()  # noqa: E731
     return pd.DataFrame({"department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
-                         "mode": r["mode"].to_numpy(),
-                         "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy()})
+                         "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
+                         "delay_days": day("dictated", "sent"),
+                         "wait_typing_days": day("dictated", "typing_started"),
+                         "typing_days": day("typing_started", "typed"),
+                         "wait_signoff_days": ((r.validated - r.typed.fillna(r.dictated))
+                                               / MINUTES_PER_DAY).to_numpy(),
+                         "sending_days": day("validated", "sent"),
+                         "doctor_minutes": r.doctor_minutes.to_numpy()})

@@ -63,10 +63,11 @@ class Context:
         return self._ranks[key]
 
     def new_task(self, kind: str, department: str, stream: str, category: str, urgent: bool,
-                 work: float, on_done=None, ref=None) -> WorkItem:
+                 work: float, on_done=None, ref=None, on_start=None) -> WorkItem:
         """Create a task (not a call or a visit), record it and hand it to the secretariat."""
         item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
-                        self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref)
+                        self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref,
+                        on_start=on_start)
         self.recorder.tasks.append(item)
         self.secretariat.submit(item)
         return item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,12 +12,14 @@ import simpy
 
 from simulation.engine.context import Context, OpeningHours
 from simulation.engine.demand import CallLine, Desk, TaskSource
-from simulation.engine.records import Recorder
+from simulation.engine.doctors import SignOff
+from simulation.engine.records import Recorder, report_status
 from simulation.engine.report_pipeline import ReportPipeline
 from simulation.engine.secretariat import Secretariat
 from simulation.engine.secretary import Secretary
 from simulation.engine.seeding import RandomStreams
 from simulation.engine.staff import absent_days, line_open_intervals, presence_plan
+from simulation.engine.work import DONE
 from simulation.scenario.calendar import MINUTES_PER_DAY
 from simulation.scenario.consistency import demanded_work, serving_penalty
 from simulation.scenario.distributions import Sampler
@@ -35,8 +38,14 @@ class Model:
     """The secretariats of a scenario for one replication (seed, replication number)."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
+        cal = scenario.calendar
+        self.warmup = cal.warmup_days * MINUTES_PER_DAY
+        self.horizon = cal.horizon_days * MINUTES_PER_DAY
+        # Everything (arrivals, shifts, sittings) is drawn over the horizon plus the follow-up,
+        # so the system stays in the same regime while the window's work is followed to its end.
+        scenario = with_follow_up(scenario)
         self.scenario = scenario
-        self.horizon = scenario.calendar.horizon_days * MINUTES_PER_DAY
+        self.end = scenario.calendar.horizon_days * MINUTES_PER_DAY
         self.env = simpy.Environment()
         streams = RandomStreams(seed, replication)
         self.recorder = Recorder()
@@ -45,6 +54,7 @@ class Model:
                            self.recorder, streams, OpeningHours(line_open_intervals(scenario)))
         self.secretaries = self._staff(streams)
         self._declare_work()
+        self.signoffs = self._doctors(streams)
         self.sources = self._sources()
 
     def _staff(self, streams: RandomStreams) -> list[Secretary]:
@@ -71,6 +81,13 @@ class Model:
                     sec.penalties[key] = penalty
             self.secretariat.add_work_key(key, eligible, self.ctx.rank(kind, kind in URGENT_KINDS))
 
+    def _doctors(self, streams: RandomStreams) -> dict[str, SignOff]:
+        """The sign-off queues of the departments that declare doctors."""
+        sc = self.scenario
+        return {d: SignOff(self.env, d, dept.doctors, sc.calendar, sc.calendar.horizon_days,
+                           self.recorder, streams.get(d, "doctors", "absence"))
+                for d, dept in sc.departments.items() if dept.doctors is not None}
+
     def _sources(self) -> list:
         out = []
         for dname, dept in self.scenario.departments.items():
@@ -82,34 +99,104 @@ class Model:
                 elif isinstance(s, (DoctorRequestStream, BackOfficeStream)):
                     out.append(TaskSource(self.ctx, dname, sname, s))
                 elif isinstance(s, DictationStream):
-                    out.append(ReportPipeline(self.ctx, dname, sname, s))
+                    out.append(ReportPipeline(self.ctx, dname, sname, s,
+                                              self.signoffs.get(dname)))
         return out
 
     def _closing_bell(self):
         """At each closing time, lines cut off their waiting callers, desks send people away."""
         queues = [src for src in self.sources if isinstance(src, (CallLine, Desk))]
         for _start, end in self.ctx.hours.intervals():
-            if end >= self.horizon:
+            if end >= self.end:
                 return
             yield self.env.timeout(end - self.env.now)
             for src in queues:
                 src.close_queue()
 
     def run(self) -> dict[str, pd.DataFrame]:
-        """Simulate the whole horizon and return the record tables."""
+        """Simulate the horizon, then follow the window's open work; return the record tables."""
         for sec in self.secretaries:
             sec.start(self.secretariat)
         for src in self.sources:
             src.start()
+        for signoff in self.signoffs.values():
+            signoff.start()
         self.env.process(self._closing_bell())
+        stop = self.env.event()
+        self.env.process(self._follow_up(stop))
         with _lenient_gc():
-            self.env.run(until=self.horizon)
+            self.env.run(until=stop)
+        now = self.env.now
         for sec in self.secretaries:
-            sec.close_books(self.horizon)
+            sec.close_books(now)
         for src in self.sources:
             if isinstance(src, CallLine):
-                src.close_books(self.horizon)
-        return self.recorder.tables(self.horizon)
+                src.close_books(now)
+        return self.recorder.tables(now, self.warmup, self.horizon)
+
+    def _follow_up(self, stop: simpy.Event):
+        """At the horizon, note what is open; then stop once the window's work is done.
+
+        The window's work is every report dictated and every deferrable task created in
+        [warm-up end, horizon); it is checked each midnight, and the run stops at
+        ``horizon + follow_up_days`` at the latest.
+        """
+        env = self.env
+        yield env.timeout(self.horizon - env.now)
+        open_work = self._note_open_work()
+        while open_work and env.now < self.end:
+            yield env.timeout(min(MINUTES_PER_DAY, self.end - env.now))
+            open_work = [w for w in open_work if w.still_open()]
+        stop.succeed()
+
+    def _note_open_work(self) -> list:
+        """Record the state at the horizon (backlog KPIs); return the window's open work."""
+        now = self.env.now
+        in_progress = {id(sec.current): sec for sec in self.secretaries
+                       if sec.current is not None and sec.state != "off"}
+        open_work: list = []
+        for item in self.recorder.tasks:
+            if item.urgent or item.status == DONE:
+                continue
+            sec = in_progress.get(id(item))
+            item.remaining_at_horizon = (sec.work_left(item, now) if sec is not None
+                                         else item.work)
+            if item.created >= self.warmup:
+                open_work.append(_OpenTask(item))
+        for report in self.recorder.reports:
+            report.status_at_horizon = report_status(report)
+            if report.status_at_horizon != "sent" and report.dictated >= self.warmup:
+                open_work.append(_OpenReport(report))
+        return open_work
+
+
+class _OpenTask:
+    __slots__ = ("item",)
+
+    def __init__(self, item):
+        self.item = item
+
+    def still_open(self) -> bool:
+        return self.item.status != DONE
+
+
+class _OpenReport:
+    __slots__ = ("report",)
+
+    def __init__(self, report):
+        self.report = report
+
+    def still_open(self) -> bool:
+        return math.isnan(self.report.sent)
+
+
+def with_follow_up(scenario: Scenario) -> Scenario:
+    """The scenario the engine runs: its calendar lengthened by the follow-up days."""
+    cal = scenario.calendar
+    if cal.follow_up_days == 0:
+        return scenario
+    longer = cal.model_copy(update={"horizon_days": cal.horizon_days + cal.follow_up_days})
+    return scenario.model_copy(update={"calendar": longer})
 
 
 @contextmanager

@@ -3,7 +3,9 @@
 Processes only append here; KPIs are computed later from the tables (``analysis.kpis``).
 Tables: calls (one row per attempt), visits, tasks (all non-call, non-visit work),
 reports, segments (every stretch of work by a secretary), interruptions, presence
-(on-duty intervals as worked, overtime included), absences, lines (queue areas).
+(on-duty intervals as worked, overtime included), absences, lines (queue areas), signoffs
+(every stretch of doctor time on a report), sittings (each doctor's sign-off sittings) and
+period (one row: end of the warm-up, horizon, and when the follow-up stopped the run).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class Secretary(Protocol):
 
 
 TABLES = ("calls", "visits", "tasks", "reports", "segments", "interruptions", "presence",
-          "absences", "lines")
+          "absences", "lines", "signoffs", "sittings", "period")
 
 
 class Recorder:
@@ -40,6 +42,8 @@ class Recorder:
         self.presence_rows: list[tuple] = []
         self.absences: list[tuple] = []
         self.lines: list[tuple] = []
+        self.signoffs: list[tuple] = []
+        self.sittings: list[tuple] = []
 
     def segment(self, sec: Secretary, item: WorkItem, start: float, end: float, reason: str):
         """Record a stretch of work by a secretary on an item."""
@@ -57,8 +61,9 @@ class Recorder:
         if end > start:
             self.presence_rows.append((sec.name, sec.team, start, end))
 
-    def tables(self, horizon: float) -> dict[str, pd.DataFrame]:
-        """Every record as a typed DataFrame; open work gets its end-of-horizon status."""
+    def tables(self, end: float, warmup: float = 0.0,
+               horizon: float | None = None) -> dict[str, pd.DataFrame]:
+        """Every record as a typed DataFrame; open work gets its status at the end of the run."""
         rows = {
             "calls": [(c.id, c.caller, c.attempt, c.leg, c.department, c.stream, c.category,
                        c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
@@ -70,14 +75,20 @@ class Recorder:
             "tasks": [(t.id, t.kind, t.department, t.stream, t.category, t.urgent, t.created,
                        t.first_start, t.finished, t.nominal, t.resumption, t.n_interruptions,
                        "done" if not math.isnan(t.finished) else "backlog", t.work, t.secretary,
-                       t.ref.id if isinstance(t.ref, Report) else -1) for t in self.tasks],
-            "reports": [(r.id, r.department, r.stream, r.mode, r.dictated, r.typed, r.validated,
-                         r.sent, r.target_days, _report_status(r)) for r in self.reports],
+                       t.ref.id if isinstance(t.ref, Report) else -1, t.remaining_at_horizon)
+                      for t in self.tasks],
+            "reports": [(r.id, r.department, r.stream, r.mode, r.dictated, r.typing_started,
+                         r.typed, r.validated, r.sent, r.target_days, report_status(r),
+                         r.doctor, r.doctor_minutes, r.reworks, r.status_at_horizon)
+                        for r in self.reports],
             "segments": self.segments,
             "interruptions": self.interruptions,
             "presence": self.presence_rows,
             "absences": self.absences,
             "lines": self.lines,
+            "signoffs": self.signoffs,
+            "sittings": self.sittings,
+            "period": [(warmup, end if horizon is None else horizon, end)],
         }
         return {name: pd.DataFrame(rows[name], columns=list(SCHEMAS[name])).astype(SCHEMAS[name])
                 for name in TABLES}
@@ -94,9 +105,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "tasks": {"task_id": _I, "kind": _S, "department": _S, "stream": _S, "category": _S,
               "urgent": _B, "created": _F, "first_start": _F, "finished": _F, "work": _F,
               "resumption": _F, "n_interruptions": _I, "status": _S, "remaining": _F,
-              "secretary": _S, "report_id": _I},
+              "secretary": _S, "report_id": _I, "remaining_at_horizon": _F},
     "reports": {"report_id": _I, "department": _S, "stream": _S, "mode": _S, "dictated": _F,
-                "typed": _F, "validated": _F, "sent": _F, "target_days": _I, "status": _S},
+                "typing_started": _F, "typed": _F, "validated": _F, "sent": _F,
+                "target_days": _I, "status": _S, "doctor": _S, "doctor_minutes": _F,
+                "reworks": _I, "status_at_horizon": _S},
     "segments": {"secretary": _S, "team": _S, "item_id": _I, "kind": _S, "department": _S,
                  "category": _S, "urgent": _B, "start": _F, "end": _F, "reason": _S},
     "interruptions": {"time": _F, "secretary": _S, "team": _S, "task_id": _I, "task_kind": _S,
@@ -104,10 +117,15 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "presence": {"secretary": _S, "team": _S, "start": _F, "end": _F},
     "absences": {"secretary": _S, "team": _S, "day": _I},
     "lines": {"department": _S, "stream": _S, "kind": _S, "waiting_area": _F, "horizon": _F},
+    "signoffs": {"doctor": _S, "department": _S, "report_id": _I, "kind": _S, "start": _F,
+                 "end": _F},
+    "sittings": {"doctor": _S, "department": _S, "start": _F, "available": _F, "used": _F},
+    "period": {"warmup_end": _F, "horizon": _F, "end": _F},
 }
 
 
-def _report_status(r: Report) -> str:
+def report_status(r: Report) -> str:
+    """The stage a report is in: sent, awaiting sending, validation or typing."""
     if not math.isnan(r.sent):
         return "sent"
     if not math.isnan(r.validated):

@@ -1,8 +1,14 @@
-"""The report pipeline: dictated -> typed (secretary) -> validated (doctor) -> sent.
+"""The report pipeline: dictated -> typed (secretary) -> signed (doctor) -> sent (secretary).
 
-With back-end voice recognition the secretary proofreads a draft (a share of the typing
-time); with front-end recognition the doctor corrects and sends the report himself, so no
-secretary touches it. ``adoption`` is the share of dictations using recognition.
+Sign-off is either a pure delay (``validation_delay``, no capacity: the department declares
+no doctors) or a queue that the department's doctors work through in sittings
+(``engine.doctors.SignOff``). With back-end voice recognition the secretary proofreads a
+draft (a share of the typing time). With front-end recognition the doctor corrects his own
+draft: with doctors declared this costs him ``front_end.extra_minutes`` (in his next
+sitting or right after dictating) and a secretary only sends the report; without doctors
+he signs and sends it himself after the (scaled) delay. ``adoption`` is the share of
+dictations using recognition. Every per-report draw is made up front, indexed by the
+report's rank in its stream, so a report is the same report in every scenario.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import numpy as np
 
 from simulation.engine.arrivals import batch_arrivals, profile_arrivals
 from simulation.engine.context import Context, ScheduledArrivals
+from simulation.engine.doctors import SignOff
 from simulation.engine.work import Report, WorkItem
 from simulation.scenario.schema import DictationStream
 
@@ -20,11 +27,13 @@ SECRETARY, BACK_END, FRONT_END = "secretary", "back_end", "front_end"
 class ReportPipeline(ScheduledArrivals):
     """All reports of one dictation stream."""
 
-    def __init__(self, ctx: Context, department: str, name: str, stream: DictationStream):
+    def __init__(self, ctx: Context, department: str, name: str, stream: DictationStream,
+                 signoff: SignOff | None = None):
         self.ctx = ctx
         self.department = department
         self.name = name
         self.stream = stream
+        self.signoff = signoff
         rng = lambda purpose: ctx.streams.get(department, name, purpose)  # noqa: E731
         cal = ctx.calendar
         parts = [batch_arrivals(b, cal, rng(f"batch{i}")) for i, b in enumerate(stream.batches)]
@@ -38,19 +47,28 @@ class ReportPipeline(ScheduledArrivals):
                               vr.mode if vr.mode != "none" else SECRETARY, SECRETARY)
         typing = stream.typing.sample(rng("typing"), n)
         self.typing = np.where(self.modes == BACK_END, typing * vr.proofreading_factor, typing)
-        validation = stream.validation_delay.sample(rng("validation"), n)
-        self.validation = np.where(self.modes == FRONT_END, validation * vr.validation_factor,
-                                   validation)
         self.sending = stream.sending.sample(rng("sending"), n)
+        if signoff is None:
+            validation = stream.validation_delay.sample(rng("validation"), n)
+            self.validation = np.where(self.modes == FRONT_END,
+                                       validation * vr.validation_factor, validation)
+        else:
+            spec = signoff.spec
+            self.doctor = rng("doctor").integers(len(signoff.names), size=n)
+            self.doctor_time = spec.time_per_report.sample(rng("doctor_time"), n)
+            self.front_end_extra = spec.front_end.extra_minutes.sample(rng("front_end"), n)
+            self.rework = rng("rework").random(n) < spec.rework.share
+            self.rework_typing = spec.rework.typing.sample(rng("rework_typing"), n)
 
     def arrive(self, i: int) -> None:
         """Dictation ``i``: its report goes to typing, or to the doctor (front-end)."""
         ctx = self.ctx
+        doctor = self.signoff.names[self.doctor[i]] if self.signoff is not None else ""
         report = Report(ctx.next_id(), self.department, self.name, str(self.modes[i]),
-                        ctx.env.now, self.stream.target_days)
+                        ctx.env.now, self.stream.target_days, doctor)
         ctx.recorder.reports.append(report)
         if report.mode == FRONT_END:
-            self._after(float(self.validation[i]), lambda: self._doctor_sends(report))
+            self._front_end(report, i)
             return
         work = float(self.typing[i])
         session = self.stream.typing_session
@@ -59,21 +77,51 @@ class ReportPipeline(ScheduledArrivals):
         for _ in range(sittings):
             ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
                          False, work / sittings, ref=report,
-                         on_done=lambda item, now: self._sitting_done(report, i))
+                         on_done=lambda item, now: self._sitting_done(report, i),
+                         on_start=self._typing_started)
+
+    def _front_end(self, report: Report, i: int) -> None:
+        if self.signoff is None:
+            self._after(float(self.validation[i]), lambda: self._doctor_sends(report))
+            return
+        extra = float(self.front_end_extra[i])
+        if self.signoff.spec.front_end.when == "at_dictation":
+            self.signoff.correct_now(report, extra)
+            self._after(extra, lambda: self._to_signoff(report, i, 0.0))
+        else:
+            self._to_signoff(report, i, extra)
+
+    @staticmethod
+    def _typing_started(item: WorkItem, _secretary) -> None:
+        report: Report = item.ref
+        if np.isnan(report.typing_started):
+            report.typing_started = item.first_start
 
     def _sitting_done(self, report: Report, i: int) -> None:
         report.sittings_left -= 1
         if report.sittings_left == 0:
-            self._typed(report, i)
+            report.typed = self.ctx.env.now
+            self._to_signoff(report, i, 0.0)
 
     def _after(self, delay: float, then) -> None:
         self.ctx.env.timeout(delay).callbacks.append(lambda _ev: then())
 
-    def _typed(self, report: Report, i: int) -> None:
-        report.typed = self.ctx.env.now
-        self._after(float(self.validation[i]), lambda: self._validated(report, i))
+    def _to_signoff(self, report: Report, i: int, extra: float) -> None:
+        if self.signoff is None:
+            self._after(float(self.validation[i]), lambda: self._signed(report, i))
+        else:
+            self.signoff.submit(report, float(self.doctor_time[i]) + extra,
+                                lambda: self._signed(report, i))
 
-    def _validated(self, report: Report, i: int) -> None:
+    def _signed(self, report: Report, i: int) -> None:
+        """Signed: back to the secretary once for corrections (rework), or to sending."""
+        if self.signoff is not None and self.rework[i] and report.reworks == 0 \
+                and report.mode != FRONT_END:
+            report.reworks += 1
+            self.ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
+                              False, float(self.rework_typing[i]), ref=report,
+                              on_done=lambda item, now: self._to_signoff(report, i, 0.0))
+            return
         report.validated = self.ctx.env.now
         self.ctx.new_task("sending", self.department, self.name, self.stream.audit_category,
                           False, float(self.sending[i]), on_done=self._sent, ref=report)

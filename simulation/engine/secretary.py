@@ -192,6 +192,10 @@ class Secretary:
         self.recorder.presence(self, self.duty_start, self.env.now)
 
     # ------------------------------------------------------------ end of the horizon
+    def work_left(self, item: WorkItem, now: float) -> float:
+        """Nominal work left on the deferrable ``item`` she has been doing since ``seg_start``."""
+        return max(0.0, item.work - (now - self.seg_start) / self._factor(item))
+
     def close_books(self, now: float) -> None:
         """Record the work in progress and the presence open at the end of the horizon."""
         if self.state == OFF:

@@ -20,6 +20,7 @@ class WorkItem:
         "id", "kind", "department", "stream", "category", "urgent", "created", "work",
         "nominal", "resumption", "n_interruptions", "first_start", "finished", "status",
         "rank", "on_start", "on_done", "ref", "secretary", "pending_resume",
+        "remaining_at_horizon",
     )
 
     def __init__(self, id: int, kind: str, department: str, stream: str, category: str,
@@ -46,6 +47,7 @@ class WorkItem:
         self.ref = ref
         self.secretary = ""
         self.pending_resume = False
+        self.remaining_at_horizon = float("nan")  # set for work still open at the horizon
 
     def sort_key(self) -> tuple[float, int]:
         """Oldest first; ties by creation order (ids are increasing)."""
@@ -104,17 +106,23 @@ class Visit:
 class Report:
     """A dictated report on its way: dictated -> typed -> validated -> sent."""
 
-    __slots__ = ("id", "department", "stream", "mode", "dictated", "typed", "validated", "sent",
-                 "target_days", "sittings_left")
+    __slots__ = ("id", "department", "stream", "mode", "dictated", "typing_started", "typed",
+                 "validated", "sent", "target_days", "sittings_left", "doctor", "doctor_minutes",
+                 "reworks", "status_at_horizon")
 
-    def __init__(self, id, department, stream, mode, dictated, target_days):
+    def __init__(self, id, department, stream, mode, dictated, target_days, doctor=""):
         self.id = id
         self.department = department
         self.stream = stream
         self.mode = mode
         self.dictated = dictated
-        self.typed = float("nan")
-        self.validated = float("nan")
+        self.typing_started = float("nan")  # first typing sitting started
+        self.typed = float("nan")  # last typing sitting ended (first pass; rework not counted)
+        self.validated = float("nan")  # final signature
         self.sent = float("nan")
         self.target_days = target_days
         self.sittings_left = 0
+        self.doctor = doctor  # who dictated it (and signs it); '' when doctors are not modelled
+        self.doctor_minutes = 0.0
+        self.reworks = 0
+        self.status_at_horizon = ""  # stage at the end of the measured window

@@ -128,6 +128,32 @@ def category_shares(comp: pd.DataFrame, scenarios: list[str]) -> str:
     return svg_text(fig)
 
 
+STAGE_LABELS = (("stage_wait_typing_mean_days", "wait for typing"),
+                ("stage_typing_mean_days", "typing"),
+                ("stage_wait_signoff_mean_days", "wait for sign-off"),
+                ("stage_sending_mean_days", "signed -> sent"))
+
+
+def report_stages(comp: pd.DataFrame, scenarios: list[str]) -> str:
+    """Stacked mean stage delays of the report pipeline (days), per scenario."""
+    c = comp[comp.department == "ALL"].set_index(["scenario", "kpi"])["mean"]
+    fig, ax = plt.subplots(figsize=(8, 0.35 * len(scenarios) + 1.2))
+    y = np.arange(len(scenarios))[::-1]
+    left = np.zeros(len(scenarios))
+    for i, (kpi, label) in enumerate(STAGE_LABELS):
+        vals = np.array([c.get((s, kpi), np.nan) for s in scenarios], dtype=float)
+        vals = np.nan_to_num(vals)
+        ax.barh(y, vals, left=left, color=COLORS[i % len(COLORS)], label=label)
+        left += vals
+    for yy, total in zip(y, left):
+        ax.text(total, yy, f" {total:.1f}", va="center", fontsize=7)
+    ax.set_yticks(y, scenarios)
+    ax.set_xlabel("mean delay from dictation to sending (calendar days), by stage")
+    ax.grid(axis="x", alpha=0.3)
+    _legend_outside(ax)
+    return svg_text(fig)
+
+
 def team_utilisation(staff: dict[str, pd.DataFrame], baseline: str) -> str:
     """Mean utilisation (busy / on-duty time) of each team, grouped by scenario."""
     labels, values, colors = [], [], []

@@ -135,6 +135,25 @@ def _dept_pickup_table(comp: pd.DataFrame, runs: list[str]) -> str:
     return f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def _pipeline_table(comp: pd.DataFrame, runs: list[str]) -> str:
+    """Doctor time and on-time shares per target, per scenario (ALL)."""
+    c = comp[comp.department == "ALL"].set_index(["scenario", "kpi"])["mean"]
+    targets = sorted({k for k in comp.kpi.unique() if k.startswith("report_on_time_share_j")},
+                     key=lambda k: int(k.rsplit("j", 1)[1]))
+    cols = [("doctor_hours_per_week", "doctor h/week", "h"),
+            ("doctor_minutes_per_report", "doctor min/report", "min"),
+            ("sitting_use", "sittings used", "%"),
+            ("signoff_backlog", "awaiting sign-off at end", "n"),
+            ("report_within_8d_share", "sent within 8 days", "%"),
+            *[(k, f"on time J{k.rsplit('j', 1)[1]}", "%") for k in targets]]
+    head = "".join(f"<th>{html.escape(label)}</th>" for _k, label, _u in cols)
+    rows = []
+    for name in runs:
+        cells = "".join(f"<td>{_fmt(c.get((name, k), float('nan')), u)}</td>" for k, _l, u in cols)
+        rows.append(f"<tr><th>{html.escape(name)}</th>{cells}</tr>")
+    return f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}</table>"
+
+
 def describe_dist(d) -> str:
     """'exponential(mean=1.0)' for a distribution mapping."""
     if not isinstance(d, dict):
@@ -197,8 +216,11 @@ while the line is open; callers who hit a closed line are counted apart.</li>
 deferrable work (typing, files...), per hour a secretary is on duty.</li>
 <li><b>Worked time on interrupted tasks</b>: share of busy time spent on deferrable tasks that were
 interrupted at least once (compare with the audit's "29% of time affected by interruptions").</li>
-<li><b>Report delay</b>: calendar days from dictation to sending; on time = sent within the stream's
-target (0 = same day, J0).</li>
+<li><b>Report delay</b>: calendar days from dictation to sending, for every report dictated in the
+measured window, followed to its end after the horizon; on time = sent within the stream's target
+(0 = same day, J0). Stages: wait for typing, typing, wait for sign-off (typed to signed, rework
+included), signed to sent. <b>Doctor hours per week</b>: doctor time reading, correcting and signing
+reports (and correcting front-end drafts) in the measured window.</li>
 <li><b>Utilisation</b>: busy time / on-duty time. <b>Time shares</b>: busy time per audit category / busy time.</li>
 <li>Intervals are 95% t-intervals over replications; Δ is the paired difference to the baseline
 (common random numbers); coloured cells are differences whose interval excludes 0
@@ -230,6 +252,12 @@ def render(runs: list[ScenarioRun], comp: pd.DataFrame, baseline: str, title: st
         "<h2>Report delay distribution</h2>",
         "<p>Share of reports sent within x days of dictation (all replications pooled).</p>",
         f"<div class=fig>{fig.delay_cdf({r.name: r.delays for r in runs}, baseline)}</div>",
+        "<h2>Report pipeline</h2>",
+        "<p>Where the time goes from dictation to sending (reports of the measured window, "
+        "followed to the end), what the doctors' sign-off costs them, and the share sent "
+        "on time per target (J0 = same day).</p>",
+        f"<div class=fig>{fig.report_stages(comp, names)}</div>",
+        _pipeline_table(comp, names),
         "<h2>Time share per audit category</h2>",
         "<p>Compare with the AP-HP Saint-Louis–Lariboisière 2016 audit: 22% doctor assistance, "
         "43% patient file, 21% reception, 14% booking.</p>",

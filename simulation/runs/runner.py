@@ -15,12 +15,12 @@ import pandas as pd
 
 from simulation.analysis import kpis
 from simulation.analysis.stats import summarise
-from simulation.engine.model import simulate
+from simulation.engine.model import simulate, with_follow_up
 from simulation.engine.staff import open_day_mask
 from simulation.runs.executors import Executor, SerialExecutor
 from simulation.scenario.calendar import MINUTES_PER_DAY
 from simulation.scenario.consistency import demanded_work
-from simulation.scenario.schema import AUDIT_CATEGORIES, Scenario
+from simulation.scenario.schema import AUDIT_CATEGORIES, DictationStream, Scenario
 
 
 @dataclass
@@ -68,6 +68,12 @@ def categories_of(scenario: Scenario) -> list[str]:
     return list(AUDIT_CATEGORIES) + sorted(used - set(AUDIT_CATEGORIES))
 
 
+def report_targets(scenario: Scenario) -> list[int]:
+    """The report targets (days) the dictation streams declare, e.g. [0, 7] for J0 and J7."""
+    return sorted({s.target_days for d in scenario.departments.values()
+                   for s in d.streams.values() if isinstance(s, DictationStream)})
+
+
 def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True) -> Replication:
     """Run one replication and compute its KPI tables."""
     t0 = time.perf_counter()
@@ -75,15 +81,19 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
     cal = scenario.calendar
     warmup = cal.warmup_days * MINUTES_PER_DAY
     horizon = cal.horizon_days * MINUTES_PER_DAY
+    # Unsent reports of the window remain only when the run went on to the follow-up cap.
+    run_calendar = with_follow_up(scenario).calendar
+    end = run_calendar.horizon_days * MINUTES_PER_DAY
     cats = categories_of(scenario)
     staff = kpis.staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
                             warmup, horizon, cats)
     dept_rows = kpis.department_rows(tables, warmup, horizon,
                                      scenario.kpis.service_level_seconds / 60,
-                                     open_day_mask(scenario), cats, list(scenario.departments),
-                                     staff)
-    hourly = kpis.hourly_pickup(tables["calls"], warmup)
-    delays = kpis.report_delays(tables["reports"], warmup)
+                                     open_day_mask(with_follow_up(scenario)), cats,
+                                     list(scenario.departments), staff,
+                                     report_targets(scenario), end)
+    hourly = kpis.hourly_pickup(tables["calls"], warmup, horizon)
+    delays = kpis.report_delays(tables["reports"], warmup, horizon)
     for df in (dept_rows, staff, hourly, delays):
         df.insert(0, "replication", replication)
     if events:

@@ -41,8 +41,11 @@ def demanded_work(scenario: Scenario) -> list[tuple[str, str, str, str]]:
                 out.append((dname, sname, "doctor_request", s.audit_category))
             elif isinstance(s, DictationStream):
                 vr = s.voice_recognition
-                if not (vr.mode == "front_end" and vr.adoption >= 1):
+                all_front_end = vr.mode == "front_end" and vr.adoption >= 1
+                if not all_front_end:
                     out.append((dname, sname, "typing", s.audit_category))
+                if not all_front_end or dept.doctors is not None:
+                    # With doctors, a secretary sends even a front-end report.
                     out.append((dname, sname, "sending", s.audit_category))
             elif isinstance(s, BackOfficeStream):
                 out.append((dname, sname, s.kind, s.audit_category))
@@ -155,6 +158,8 @@ def problems(scenario: Scenario) -> list[Problem]:
                         out.append((path, f"team '{t}' does not answer these calls; "
                                           "list only first-line teams that serve them"))
 
+    out += doctor_problems(scenario)
+
     hours = {tuple(v) for v in cal.opening_hours.values()}
     if len(hours) > 1:
         # The default shape follows the opening hours, which differ between weekdays.
@@ -181,6 +186,48 @@ def problems(scenario: Scenario) -> list[Problem]:
             out.append(("interruptions.deferrable_first",
                         _unknown("deferrable task kind", k, kinds - set(URGENT_KINDS))))
     return out
+
+
+def doctor_problems(scenario: Scenario) -> list[Problem]:
+    """Sign-off rules: a delay or doctors for every report, and reports that fit a sitting."""
+    out: list[Problem] = []
+    for dname, dept in scenario.departments.items():
+        doctors = dept.doctors
+        dictations = [(n, s) for n, s in dept.streams.items() if isinstance(s, DictationStream)]
+        if doctors is None:
+            for sname, s in dictations:
+                if s.validation_delay is None:
+                    out.append((f"departments.{dname}.streams.{sname}.validation_delay",
+                                "is missing; give the delay from typed to signed, or declare "
+                                f"departments.{dname}.doctors to model sign-off sittings"))
+            continue
+        path = f"departments.{dname}.doctors"
+        longest = max(s.minutes for s in doctors.sittings)
+        shortest_report = lowest_value(doctors.time_per_report)
+        if shortest_report > longest:
+            out.append((f"{path}.time_per_report",
+                        f"every report takes at least {shortest_report:g} min but the longest "
+                        f"sitting lasts {longest:g} min, so no report can ever be signed; "
+                        "lengthen the sittings or shorten the time per report"))
+        names = set(doctors.doctor_names(dname))
+        for who, days in doctors.away.items():
+            if who not in names:
+                out.append((f"{path}.away", _unknown("doctor", who, names)))
+            for day in days:
+                if day < 0:
+                    out.append((f"{path}.away.{who}", f"day {day} is negative; days count "
+                                                      "from 0"))
+    return out
+
+
+def lowest_value(dist) -> float:
+    """The smallest duration a distribution can give (0 when unbounded below)."""
+    for attr in ("value", "low"):
+        if hasattr(dist, attr):
+            return float(getattr(dist, attr))
+    if hasattr(dist, "values"):
+        return float(min(dist.values))
+    return 0.0
 
 
 def _shift_problems(scenario: Scenario, spath: str, sec) -> list[Problem]:

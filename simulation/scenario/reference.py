@@ -1,6 +1,6 @@
 """The scenario-file reference (docs/scenario.md), generated from the pydantic models.
 
-Run ``python -m simulation.reference > docs/scenario.md``; a test checks the file is current,
+Run ``python -m simulation.scenario.reference > docs/scenario.md``; a test checks the file is current,
 so the reference can never drift from what the validator accepts.
 """
 
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from simulation.scenario import distributions as di
+from simulation.scenario import doctors as dr
 from simulation.scenario import lever_specs as ls
 from simulation.scenario import schema as sc
 
@@ -26,6 +27,8 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
                                  sc.BackOfficeStream]),
     ("Stream parts", [sc.ArrivalProfile, sc.Batch, sc.Redial, sc.Transfer, sc.OnlineBooking,
                       sc.VoiceRecognition]),
+    ("Doctors' sign-off (`departments.X.doctors`)", [dr.Doctors, dr.Sitting, dr.FrontEndCost,
+                                                     dr.Rework]),
     ("Staff", [sc.Shift, sc.Team, sc.ServiceRule, sc.Secretary]),
     ("Policies", [sc.InterruptionPolicy, sc.KpiSettings]),
     ("Levers (list under `levers:`)", [ls.Pooling, ls.BookingDesk, ls.FrontBackSplit,
@@ -105,7 +108,7 @@ def render() -> str:
     parts = [
         "# Scenario file reference",
         "",
-        "Generated from the validator (`python -m simulation.reference > docs/scenario.md`);",
+        "Generated from the validator (`python -m simulation.scenario.reference > docs/scenario.md`);",
         "every field the validator accepts is here. Times are minutes, clock times 'HH:MM'.",
         "Unknown fields are errors. Top-level keys starting with `x-` are ignored: use them",
         "to hold YAML anchors (shared shapes, durations). `extends: file.yaml` merges this",

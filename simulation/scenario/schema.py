@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from simulation.scenario.calendar import WEEKDAYS, parse_clock
 from simulation.scenario.distributions import Exponential
+from simulation.scenario.doctors import Doctors
 from simulation.scenario.fields import (  # noqa: F401 - re-exported: the scenario's vocabulary in one place
     AUDIT_CATEGORIES,
     BUILTIN_KINDS,
@@ -61,6 +62,12 @@ class Calendar(Strict):
     closed_days: list[int] = Field(
         default_factory=list, description="Day numbers (0 = first day) closed, e.g. holidays."
     )
+    follow_up_days: int = Field(
+        60, ge=0, le=3650,
+        description="After the horizon the model keeps running (arrivals and staff go on) "
+        "until every report and deferrable task that arrived in the measured window is "
+        "finished, for at most this many days; delays are then never cut at the horizon. "
+        "0: stop at the horizon (delays of unfinished work are censored).")
 
     @field_validator("opening_hours")
     @classmethod
@@ -95,6 +102,9 @@ class Department(Strict):
 
     description: str = Field("", description="Free text.")
     streams: dict[str, Stream] = Field(min_length=1, description="Arrival streams by name.")
+    doctors: Doctors | None = Field(
+        None, description="Doctors who sign the reports, in sittings of limited time. None: "
+        "sign-off is a pure delay (each dictation stream's validation_delay), no capacity.")
 
 
 # ----------------------------------------------------------------------------- staff

@@ -113,13 +113,16 @@ class VoiceRecognition(Strict):
     """Voice recognition for the reports of a dictation stream."""
 
     mode: Literal["none", "back_end", "front_end"] = Field(
-        "none", description="back_end: secretary proofreads; front_end: doctor sends.")
+        "none", description="back_end: secretary proofreads a draft; front_end: the doctor "
+        "corrects his own draft (with doctors declared, at the cost of doctors.front_end "
+        "minutes, and a secretary sends it; without, he also sends it).")
     adoption: float = Field(1.0, ge=0, le=1, description="Share of dictations using it.")
     proofreading_factor: float = Field(
         0.5, gt=0, le=1, description="Back-end: proofreading time as a share of typing time."
     )
     validation_factor: float = Field(
-        1.0, gt=0, description="Front-end: multiplier on the doctor's validation delay."
+        1.0, gt=0, description="Front-end, sign-off as a pure delay: multiplier on the "
+        "validation delay."
     )
 
 
@@ -176,9 +179,9 @@ class DictationStream(_Stream):
     typing_session: float | None = Field(
         None, gt=0, description="Longest typing sitting (min): a longer report is typed in "
         "round(typing / this) equal sittings, each a separate deferrable task. None: one.")
-    validation_delay: DistField = Field(
-        description="Minutes from typed to validated by the doctor (calendar time)."
-    )
+    validation_delay: DistField | None = Field(
+        None, description="Without doctors declared on the department: minutes from typed "
+        "to signed, a pure delay with no capacity. Ignored when the department has doctors.")
     sending: DistField = Field(default_factory=lambda: Deterministic(value=3.0),
                                description="Minutes to send it (post, MSSante, DMP).")
     target_days: int = Field(0, ge=0, description="On time if sent within this many days (0 = J0).")

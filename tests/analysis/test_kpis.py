@@ -101,27 +101,44 @@ def test_visit_kpis_by_hand():
 def test_report_kpis_on_time_by_calendar_day():
     """On time = sent within target_days calendar days; unsent counts late once overdue."""
     day = 1440.0
+
+    def report(rid, dictated, status, target, **times):
+        return {"report_id": rid, "dictated": dictated, "target_days": target, "status": status,
+                "status_at_horizon": times.pop("at_horizon", status), **times}
+
     reports = table("reports", [
         # sent the same day, J0 target: on time; delay 0.25 day
-        {"report_id": 1, "dictated": day + 600, "sent": day + 960, "target_days": 0,
-         "status": "sent"},
-        # sent the next day, J0 target: late; delay 1 day
-        {"report_id": 2, "dictated": day + 600, "sent": 2 * day + 600, "target_days": 0,
-         "status": "sent"},
-        # not sent, J0 target, dictated day 1: deadline end of day 1 < horizon: late
-        {"report_id": 3, "dictated": day + 700, "target_days": 0, "status": "awaiting_typing"},
-        # not sent, 7-day target: deadline after the horizon: not (yet) late
-        {"report_id": 4, "dictated": day + 700, "target_days": 7, "status": "awaiting_typing"},
+        report(1, day + 600, "sent", 0, sent=day + 960, typing_started=day + 610,
+               typed=day + 700, validated=day + 900),
+        # sent the next day, J0 target: late; delay 1 day (sent during the follow-up)
+        report(2, day + 600, "sent", 0, sent=2 * day + 600, typing_started=day + 600,
+               typed=day + 660, validated=2 * day + 540, at_horizon="sent"),
+        # not sent, J0 target, dictated day 1: deadline end of day 1 < end of run: late
+        report(3, day + 700, "awaiting_typing", 0),
+        # not sent, 7-day target: deadline after the end of the run: not (yet) late
+        report(4, day + 700, "awaiting_typing", 7),
         # dictated in the warm-up: only counts in the backlog
-        {"report_id": 5, "dictated": 100.0, "target_days": 0, "status": "awaiting_validation"},
+        report(5, 100.0, "awaiting_validation", 0),
+        # dictated after the horizon (during the follow-up): counts nowhere
+        report(6, HORIZON + 10, "sent", 7, sent=HORIZON + 20, at_horizon=""),
     ])
     open_days = np.ones(3, dtype=bool)
-    k = report_kpis(reports, WARMUP, HORIZON, open_days)
-    assert (k["reports_dictated"], k["reports_sent"]) == (4, 2)
+    k = report_kpis(reports, WARMUP, HORIZON, open_days, targets=[0, 7])
+    assert (k["reports_dictated"], k["reports_sent"], k["reports_unfinished"]) == (4, 2, 2)
     assert k["report_delay_mean_days"] == pytest.approx((0.25 + 1.0) / 2)
     assert k["report_on_time_share"] == pytest.approx(1 / 3)
+    assert k["report_on_time_share_j0"] == pytest.approx(1 / 3)
+    assert math.isnan(k["report_on_time_share_j7"])  # report 4 is neither sent nor overdue
     assert k["report_backlog"] == 3
     assert k["report_delay_mean_working_days"] == pytest.approx(0.5)
+    # Stages add up to the delay of each report: (10 + 90 + 200 + 60) and (0 + 60 + 1320 + 60).
+    assert k["stage_wait_typing_mean_days"] == pytest.approx((10 + 0) / 2 / day)
+    assert k["stage_typing_mean_days"] == pytest.approx((90 + 60) / 2 / day)
+    assert k["stage_wait_signoff_mean_days"] == pytest.approx((200 + 1320) / 2 / day)
+    assert k["stage_sending_mean_days"] == pytest.approx((60 + 60) / 2 / day)
+    stages = sum(k[f"stage_{s}_mean_days"] for s in ("wait_typing", "typing", "wait_signoff",
+                                                      "sending"))
+    assert stages == pytest.approx(k["report_delay_mean_days"])
 
 
 SEGMENTS = table("segments", [
@@ -139,7 +156,8 @@ TASKS = table("tasks", [
      "urgent": False, "created": 1490.0, "first_start": 1500.0, "finished": 1630.0,
      "work": 85.0, "resumption": 5.0, "n_interruptions": 1, "status": "done"},
     {"task_id": 4, "kind": "typing", "department": "cardiology", "category": "patient_file",
-     "urgent": False, "created": 4000.0, "work": 30.0, "status": "backlog", "remaining": 30.0},
+     "urgent": False, "created": 4000.0, "work": 30.0, "status": "backlog", "remaining": 30.0,
+     "remaining_at_horizon": 30.0},
 ])
 INTERRUPTIONS = table("interruptions", [
     {"time": 1560.0, "secretary": "a", "team": "t", "task_id": 2, "task_kind": "typing",
@@ -169,6 +187,7 @@ def test_work_kpis_by_hand():
     assert k["deferrable_turnaround_mean_min"] == pytest.approx(140.0)
     assert k["resumption_hours"] == pytest.approx(5 / 60)
     assert (k["backlog_tasks"], k["backlog_hours"]) == (1, 0.5)
+    assert k["tasks_unfinished"] == 1  # task 4 is still open when the run ends
 
 
 def test_staff_rows_utilisation_and_shares():
@@ -189,7 +208,8 @@ def test_department_rows_all_row_adds_up():
     """The ALL row sums the departments' counts; staff figures appear only on ALL."""
     tables = {"calls": CALLS, "visits": table("visits", []), "reports": table("reports", []),
               "tasks": TASKS, "segments": SEGMENTS, "interruptions": INTERRUPTIONS,
-              "presence": PRESENCE}
+              "presence": PRESENCE, "signoffs": table("signoffs", []),
+              "sittings": table("sittings", [])}
     rows = department_rows(tables, WARMUP, HORIZON, 1.0, np.ones(3, dtype=bool), CATEGORIES,
                            ["cardiology", "rheumatology"]).set_index("department")
     for col in ("calls_attempted", "calls_answered", "busy_hours", "interruptions"):

@@ -1,4 +1,4 @@
-"""The queueing oracles in ``simulation.theory`` checked against independent computations.
+"""The queueing oracles in ``simulation.analysis.theory`` checked against independent computations.
 
 These are exact (deterministic) checks: the simulator's statistical tests rely on them.
 """

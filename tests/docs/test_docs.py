@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scenario_reference_is_generated_from_the_current_models():
-    """docs/scenario.md must be regenerated when a field changes (python -m simulation.reference)."""
+    """docs/scenario.md must be regenerated when a field changes (python -m simulation.scenario.reference)."""
     assert (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8") == render()
 
 

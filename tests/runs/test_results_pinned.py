@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "28a987468f7e7974343e09247e8e98ffbd3e123f4d9e8c995a78f5f7ca3cb67f"
+PINNED = "5cd5eaa30af02fe42b94546d7cc5ea6bc04ba4f87a5556fa119f07dd5c54bde9"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
