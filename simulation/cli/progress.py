@@ -16,11 +16,13 @@ class _Lines:
 
     def __init__(self, stream: TextIO):
         self.stream = stream
+        self.last = ""
 
     def write(self, text: str) -> None:
         text = text.replace("\r", "").strip()
-        if text:
+        if text and text != self.last:  # closing the bar redraws its last state
             self.stream.write(text + "\n")
+            self.last = text
 
     def flush(self) -> None:
         self.stream.flush()
@@ -54,6 +56,9 @@ class Progress:
                         file=self.stream if tty else _Lines(self.stream),
                         dynamic_ncols=tty, ncols=None if tty else 100, ascii=not tty,
                         mininterval=0.2 if tty else 0.0,
+                        # tqdm's monitor would lower miniters to 1 after 10 s without a
+                        # redraw: a log would get a line per item instead of per 10%.
+                        maxinterval=10.0 if tty else float("inf"),
                         miniters=None if tty else max(1, (total - skipped) // 10),
                         leave=True)
         if skipped:
