@@ -159,6 +159,7 @@ class CallLine(_Source):
             return
         delay = self.redial_delay()
         patience = self.later_patience()
+        call.redial_at = self.ctx.env.now + delay
         self.ctx.env.timeout(delay).callbacks.append(
             lambda _ev: self.offer(call.caller, call.attempt + 1, "first", call.service,
                                    patience, call.transfer_u))

@@ -62,7 +62,8 @@ class Recorder:
         rows = {
             "calls": [(c.id, c.caller, c.attempt, c.leg, c.department, c.stream, c.category,
                        c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
-                       c.answered, c.ended, c.secretary, c.service, c.patience, c.transferred)
+                       c.answered, c.ended, c.secretary, c.service, c.patience, c.transferred,
+                       c.redial_at)
                       for c in self.calls],
             "visits": [(v.id, v.department, v.stream, v.category, v.arrival,
                         "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
@@ -88,7 +89,8 @@ _S, _F, _I, _B = "str", "float64", "int64", "bool"
 SCHEMAS: dict[str, dict[str, str]] = {
     "calls": {"call_id": _I, "caller_id": _I, "attempt": _I, "leg": _S, "department": _S,
               "stream": _S, "category": _S, "arrival": _F, "outcome": _S, "answered": _F,
-              "ended": _F, "secretary": _S, "service": _F, "patience": _F, "transferred": _B},
+              "ended": _F, "secretary": _S, "service": _F, "patience": _F, "transferred": _B,
+              "redial_at": _F},
     "visits": {"visit_id": _I, "department": _S, "stream": _S, "category": _S, "arrival": _F,
                "outcome": _S, "started": _F, "ended": _F, "secretary": _S},
     "tasks": {"task_id": _I, "kind": _S, "department": _S, "stream": _S, "category": _S,

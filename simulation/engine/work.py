@@ -58,7 +58,7 @@ class CallAttempt:
     __slots__ = (
         "id", "caller", "attempt", "leg", "department", "stream", "category", "arrival",
         "outcome", "answered", "ended", "secretary", "service", "patience", "transfer_u",
-        "queued", "transferred",
+        "queued", "transferred", "redial_at",
     )
 
     def __init__(self, id, caller, attempt, leg, department, stream, category, arrival,
@@ -80,6 +80,7 @@ class CallAttempt:
         self.transfer_u = transfer_u
         self.queued = False
         self.transferred = False
+        self.redial_at = float("nan")  # when the caller will call again, if he will
 
 
 class Visit:

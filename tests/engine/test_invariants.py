@@ -91,6 +91,17 @@ def check_calls(scenario, calls: pd.DataFrame, horizon: float) -> None:
     assert redials.outcome_before.isin(["abandoned", "cut_off", "closed"]).all(), \
         "redial after an answer"
     assert (redials.arrival >= redials.ended_before).all()
+    # A redial is recorded on the attempt it follows: it happened iff it was due before the
+    # horizon, and then at that very minute.
+    planned = calls[calls.redial_at.notna()]
+    assert planned.outcome.isin(["abandoned", "cut_off", "closed"]).all()
+    assert (planned.redial_at >= planned.ended).all()
+    nxt = planned.merge(first[["caller_id", "attempt", "arrival"]].assign(
+        attempt=first.attempt - 1), on=["caller_id", "attempt"], how="left",
+        suffixes=("", "_next"), validate="1:1")
+    assert (nxt.arrival_next.notna() == (nxt.redial_at < horizon)).all(), "redial lost"
+    assert np.allclose(nxt.arrival_next.dropna(), nxt.redial_at[nxt.arrival_next.notna()])
+    assert len(redials) == len(planned[planned.redial_at < horizon])
     done_transferred = first[first.transferred & first.ended.notna()]
     assert len(transfers) == len(done_transferred)
     assert (calls.transferred <= (calls.outcome == "answered")).all()
