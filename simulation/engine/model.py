@@ -49,13 +49,15 @@ class Model:
 
     def _staff(self, streams: RandomStreams) -> list[Secretary]:
         sc = self.scenario
-        resume = Sampler(sc.interruptions.resumption_cost, streams.get("resumption_cost"))
         staff = []
         for team_name, name, sec in sc.secretaries():
             absent = absent_days(sec, sc.calendar.horizon_days, streams.get("absence", name))
             for day in absent.nonzero()[0]:
                 self.recorder.absences.append((name, team_name, int(day)))
             plan = presence_plan(sc, sec, absent)
+            # Tasks bring their own resumption costs; hers are for pauses past those.
+            resume = Sampler(sc.interruptions.resumption_cost,
+                             streams.get("resumption_cost", name))
             staff.append(Secretary(self.env, name, team_name, sec.home_department, plan,
                                    self.recorder, resume))
         return staff

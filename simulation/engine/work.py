@@ -67,11 +67,11 @@ class CallAttempt:
     __slots__ = (
         "id", "caller", "attempt", "leg", "department", "stream", "category", "arrival",
         "outcome", "answered", "ended", "secretary", "service", "patience", "transfer_u",
-        "queued", "transferred", "redial_at",
+        "queued", "transferred", "redial_at", "draws", "index",
     )
 
     def __init__(self, id, caller, attempt, leg, department, stream, category, arrival,
-                 service, patience, transfer_u=1.0):
+                 service, patience, transfer_u, draws, index):
         self.id = id
         self.caller = caller
         self.attempt = attempt
@@ -90,6 +90,8 @@ class CallAttempt:
         self.queued = False
         self.transferred = False
         self.redial_at = float("nan")  # when the caller will call again, if he will
+        self.draws = draws  # the caller's draws for every attempt (engine.draws.CallDraws)
+        self.index = index  # ... at this index
 
 
 class Visit:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import at, build, scenario_dict, source
+from conftest import at, build, one_caller, scenario_dict, source
 
 from simulation.engine.model import Model
 
@@ -37,7 +37,8 @@ def file_task(model: Model, time: float, work: float) -> None:
 
 def call(model: Model, time: float, service: float, patience: float = math.inf) -> None:
     line = source(model, "calls")
-    at(model, time, lambda: line.offer(model.ctx.next_id(), 1, "first", service, patience, 1.0))
+    draws = one_caller(service, patience)
+    at(model, time, lambda: line.offer(draws, 0, model.ctx.next_id(), 1, "first"))
 
 
 def timeline(tables) -> list[tuple]:
