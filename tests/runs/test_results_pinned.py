@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "28a987468f7e7974343e09247e8e98ffbd3e123f4d9e8c995a78f5f7ca3cb67f"
+PINNED = "a41647674658929e5a068336f3325cfbbb56cce4dc2b2e7644db669ba62b8abb"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
