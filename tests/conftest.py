@@ -195,6 +195,24 @@ def source(model, stream: str):
     return next(s for s in model.sources if s.name == stream)
 
 
+def one_caller(service: float, patience=math.inf, attempts: int = 1, transfer_u: float = 1.0,
+               redial_u=1.0, redial_delay=0.0, transfer_patience=math.inf, handling=0.0,
+               route_u=0.5):
+    """Hand-made draws of a single caller (index 0): per-attempt values are a number (the
+    same on every attempt) or a list with one value per attempt. By default he never
+    redials and is never transferred."""
+    from simulation.engine.draws import CallDraws
+
+    def rows(value):
+        v = np.broadcast_to(np.asarray(value, dtype=float), (attempts,))
+        return v.reshape(attempts, 1).copy()
+
+    return CallDraws(service=[service], transfer_u=[transfer_u], patience=rows(patience),
+                     redial_u=rows(redial_u), redial_delay=rows(redial_delay),
+                     transfer_patience=rows(transfer_patience), handling=rows(handling),
+                     route_u=rows(route_u), transfer_route_u=rows(route_u))
+
+
 # ----------------------------------------------------------------------------- random scenarios
 def clock(minutes: int) -> str:
     """540 -> '09:00' (1440 -> '24:00')."""

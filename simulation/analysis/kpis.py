@@ -39,12 +39,11 @@ def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float,
     cut_off = first[first.outcome == "cut_off"]  # still waiting when the line closed
     resolved = len(answered) + len(abandoned) + len(cut_off)
     wait = answered.answered - answered.arrival
-    # Callers whose first attempt is in the window, followed over all their redials.
-    own = first[first.caller_id.isin(first.caller_id[first.attempt == 1])]
-    caller_ok = own.outcome.eq("answered").groupby(own.caller_id).any()
-    caller_done = ~own.outcome.eq("in_system").groupby(own.caller_id).any()
     transfers = c[c.leg == "transfer"]
     t_res = transfers[transfers.outcome.isin(["answered", "abandoned", "cut_off"])]
+    # Callers whose first attempt is in the window, followed over all their attempts (the
+    # follow-up after the horizon resolves most pending redials).
+    served, done = _callers(calls[calls.caller_id.isin(first.caller_id[first.attempt == 1])])
     return {
         "calls_attempted": float(len(first)),
         "calls_offered": float(resolved),
@@ -55,14 +54,31 @@ def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float,
         "calls_in_system": float((first.outcome == "in_system").sum()),
         "closed_share": _ratio((first.outcome == "closed").sum(), len(first)),
         "pickup_rate": _ratio(len(answered), resolved),
-        "pickup_rate_callers": _ratio((caller_ok & caller_done).sum(), caller_done.sum()),
+        "pickup_rate_callers": _ratio((served & done).sum(), done.sum()),
         "service_level": _ratio((wait <= sl_minutes).sum(), resolved),
         "abandonment_rate": _ratio(len(abandoned) + len(cut_off), resolved),
         "wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
         "wait_p90_min": _p90(wait),
         "transfers": float(len(transfers)),
         "transfer_abandonment_rate": _ratio((t_res.outcome != "answered").sum(), len(t_res)),
+        "calls_lost_after_transfer": float(
+            transfers.outcome.isin(["abandoned", "cut_off"]).sum()),
     }
+
+
+def _callers(own: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per caller (all attempts, both legs): served at last, and no longer in the system.
+
+    Served: answered and not transferred, or answered after a transfer. Still in the
+    system: an attempt waiting at the horizon, a redial scheduled after the horizon (on
+    the caller's last attempt), or a transfer not yet handed over.
+    """
+    served = own.outcome.eq("answered") & ~own.transferred
+    last = own.attempt.eq(own.groupby("caller_id").attempt.transform("max"))
+    pending = (own.outcome.eq("in_system") | (own.redial_at.notna() & last)
+               | (own.transferred & own.ended.isna()))
+    by_caller = own.caller_id
+    return served.groupby(by_caller).any(), ~pending.groupby(by_caller).any()
 
 
 def visit_kpis(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict[str, float]:

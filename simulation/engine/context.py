@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import math
 
 import simpy
 
+from simulation.engine.draws import ResumptionRows
 from simulation.engine.records import Recorder
 from simulation.engine.secretariat import Secretariat, rank_of
 from simulation.engine.seeding import RandomStreams
@@ -50,6 +52,7 @@ class Context:
         self.hours = hours
         self._ids = itertools.count()
         self._ranks: dict[tuple[str, bool], int] = {}
+        self._rows: dict[tuple[str, str, str], ResumptionRows] = {}
 
     def next_id(self) -> int:
         """A new id, increasing in creation order (ties in queues break on it)."""
@@ -63,14 +66,30 @@ class Context:
         return self._ranks[key]
 
     def new_task(self, kind: str, department: str, stream: str, category: str, urgent: bool,
-                 work: float, on_done=None, ref=None, on_start=None) -> WorkItem:
-        """Create a task (not a call or a visit), record it and hand it to the secretariat."""
+                 work: float, on_done=None, ref=None, resume_costs=None,
+                 route_u: float = math.nan, on_start=None) -> WorkItem:
+        """Create a task (not a call or a visit), record it and hand it to the secretariat.
+
+        ``resume_costs``: the task's pre-drawn resumption costs (``engine.draws``); without
+        them a deferrable task gets the next row of its stream and kind, in creation order.
+        """
+        if resume_costs is None and not urgent:
+            resume_costs = self._resumption_rows(department, stream, kind)()
         item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
                         self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref,
+                        resume_costs=resume_costs, route_u=route_u,
                         on_start=on_start)
         self.recorder.tasks.append(item)
         self.secretariat.submit(item)
         return item
+
+    def _resumption_rows(self, department: str, stream: str, kind: str) -> ResumptionRows:
+        key = (department, stream, kind)
+        rows = self._rows.get(key)
+        if rows is None:
+            rows = self._rows[key] = ResumptionRows(
+                self.policy.resumption_cost, self.streams.get(*key, "resumption_cost"))
+        return rows
 
 
 class ScheduledArrivals:

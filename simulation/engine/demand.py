@@ -1,8 +1,8 @@
 """Arrival streams that hit the secretaries: phone lines, desks, doctors' and back-office work.
 
 Each stream draws its arrival times and per-arrival durations up front from its own named
-random streams (common random numbers across scenarios), then a short SimPy process
-releases the arrivals one by one.
+random streams, and so do its callers' draws for later attempts (``engine.draws``): common
+random numbers across scenarios. A short SimPy process releases the arrivals one by one.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 
 from simulation.engine.arrivals import profile_arrivals
 from simulation.engine.context import Context, ScheduledArrivals
+from simulation.engine.draws import CallDraws, resumption_rows
 from simulation.engine.work import ABANDONED, WAITING, CallAttempt, Visit, WorkItem
-from simulation.scenario.distributions import Sampler
 from simulation.scenario.schema import (
     BackOfficeStream,
     CallStream,
@@ -30,14 +30,17 @@ class _Source(ScheduledArrivals):
         self.department = department
         self.name = name
         self.stream = stream
-        self.rng = lambda purpose: ctx.streams.get(department, name, purpose)
+        self.rng = lambda *purpose: ctx.streams.get(department, name, *purpose)
         self.times = profile_arrivals(stream.arrivals, ctx.calendar, self.rng("arrivals"))
         online: OnlineBooking | None = getattr(stream, "online", None)
         self.online = (online if online is not None
                        and online.share + online.averted_share > 0 else None)
-        self.online_u = self.rng("online").random(len(self.times))
+        n = len(self.times)
+        self.online_u = self.rng("online").random(n)
         if self.online is not None:
-            self.online_check = Sampler(self.online.check, self.rng("online_check"))
+            self.online_check = self.online.check.sample(self.rng("online_check"), n)
+            self.online_resume = resumption_rows(ctx.policy.resumption_cost,
+                                                 self.rng("online_check_resumption"), n)
 
     def arrive(self, i: int) -> None:
         """Online booking first: one uniform per arrival, below ``share`` it books online (a
@@ -46,7 +49,8 @@ class _Source(ScheduledArrivals):
         if online is not None and u < online.share + online.averted_share:
             if u < online.share:
                 self.ctx.new_task("online_check", self.department, self.name,
-                                  online.check_category, False, self.online_check())
+                                  online.check_category, False, float(self.online_check[i]),
+                                  resume_costs=self.online_resume[i])
             return
         self.come_in(i)
 
@@ -60,44 +64,37 @@ class CallLine(_Source):
 
     def __init__(self, ctx: Context, department: str, name: str, stream: CallStream):
         super().__init__(ctx, department, name, stream)
-        n = len(self.times)
-        self.service = stream.service.sample(self.rng("service"), n)
-        self.patience = (stream.patience.sample(self.rng("patience"), n)
-                         if stream.patience is not None else np.full(n, np.inf))
-        self.transfer_u = self.rng("transfer").random(n)
-        self.redial_u = self.rng("redial").random
-        self.redial_delay = Sampler(stream.redial.delay, self.rng("redial_delay"))
-        self.later_patience = (Sampler(stream.patience, self.rng("later_patience"))
-                               if stream.patience is not None else (lambda: float("inf")))
+        self.draws = CallDraws.draw(stream, self.rng, len(self.times))
         tr = stream.transfer
         self.transfer = tr if tr is not None and tr.share > 0 else None
-        if self.transfer is not None:
-            self.handling = Sampler(tr.handling, self.rng("transfer_handling"))
         self.waiting = 0
         self.waiting_items: dict[int, WorkItem] = {}
         self.area = 0.0
         self._last = 0.0
 
     def come_in(self, i: int) -> None:
-        self.offer(self.ctx.next_id(), 1, "first", self.service[i], self.patience[i],
-                   self.transfer_u[i])
+        self.offer(self.draws, i, self.ctx.next_id(), 1, "first")
 
-    def offer(self, caller: int, attempt: int, leg: str, service: float, patience: float,
-              transfer_u: float) -> None:
-        """A caller dials: closed line, picked up at once, or waits until patience runs out."""
+    def offer(self, draws: CallDraws, i: int, caller: int, attempt: int, leg: str) -> None:
+        """Caller ``i`` of ``draws`` dials: closed line, picked up at once, or waits until
+        his patience for this attempt (and leg) runs out."""
         ctx = self.ctx
         now = ctx.env.now
+        first = leg == "first"
+        patience = float((draws.patience if first else draws.transfer_patience)[attempt - 1, i])
         call = CallAttempt(ctx.next_id(), caller, attempt, leg, self.department, self.name,
-                           self.stream.audit_category, now, service, patience, transfer_u)
+                           self.stream.audit_category, now, float(draws.service[i]), patience,
+                           float(draws.transfer_u[i]), draws, i)
         ctx.recorder.calls.append(call)
         if not ctx.hours.is_open(now):
             call.outcome, call.ended = "closed", now
             self._maybe_redial(call)
             return
-        kind = "call" if leg == "first" else "transferred_call"
+        kind = "call" if first else "transferred_call"
+        route_u = (draws.route_u if first else draws.transfer_route_u)[attempt - 1, i]
         item = WorkItem(call.id, kind, self.department, self.name, call.category, True, now,
-                        service, ctx.rank(kind, True), on_done=self._done, ref=call,
-                        on_start=self._start)
+                        call.service, ctx.rank(kind, True), on_done=self._done, ref=call,
+                        on_start=self._start, route_u=float(route_u))
         if not ctx.secretariat.submit(item):
             call.queued = True
             self.waiting_items[item.id] = item
@@ -121,14 +118,13 @@ class CallLine(_Source):
         if tr is not None and call.leg == "first" and secretary.team in tr.by_teams \
                 and call.transfer_u < tr.share:
             call.transferred = True
-            item.work = self.handling()
+            item.work = float(call.draws.handling[call.attempt - 1, call.index])
 
     def _done(self, item: WorkItem, now: float) -> None:
         call: CallAttempt = item.ref
         call.ended = now
         if call.transferred:
-            self.offer(call.caller, call.attempt, "transfer", call.service, self.later_patience(),
-                       1.0)
+            self.offer(call.draws, call.index, call.caller, call.attempt, "transfer")
 
     def _hang_up(self, item: WorkItem) -> None:
         if item.status != WAITING:
@@ -152,16 +148,18 @@ class CallLine(_Source):
         self.waiting_items.clear()
 
     def _maybe_redial(self, call: CallAttempt) -> None:
+        """After a failed attempt the caller may call again: his own decision and delay for
+        that attempt; the redial is recorded on the attempt (``redial_at``)."""
         redial = self.stream.redial
         if call.attempt >= redial.max_attempts or redial.probability <= 0:
             return
-        if self.redial_u() >= redial.probability:
+        a, i, draws = call.attempt - 1, call.index, call.draws
+        if draws.redial_u[a, i] >= redial.probability:
             return
-        delay = self.redial_delay()
-        patience = self.later_patience()
+        delay = float(draws.redial_delay[a, i])
+        call.redial_at = self.ctx.env.now + delay
         self.ctx.env.timeout(delay).callbacks.append(
-            lambda _ev: self.offer(call.caller, call.attempt + 1, "first", call.service,
-                                   patience, call.transfer_u))
+            lambda _ev: self.offer(draws, i, call.caller, call.attempt + 1, "first"))
 
     def close_books(self, now: float) -> None:
         """Record the line's queue area up to the end of the horizon."""
@@ -178,6 +176,7 @@ class Desk(_Source):
         self.service = stream.service.sample(self.rng("service"), n)
         self.patience = (stream.patience.sample(self.rng("patience"), n)
                          if stream.patience is not None else np.full(n, np.inf))
+        self.route_u = self.rng("route").random(n)
         self.waiting_items: dict[int, WorkItem] = {}
 
     def come_in(self, i: int) -> None:
@@ -191,7 +190,8 @@ class Desk(_Source):
             return
         item = WorkItem(visit.id, "walk_in", self.department, self.name, visit.category, True,
                         now, float(self.service[i]), ctx.rank("walk_in", True),
-                        on_done=self._done, ref=visit, on_start=self._start)
+                        on_done=self._done, ref=visit, on_start=self._start,
+                        route_u=float(self.route_u[i]))
         if not ctx.secretariat.submit(item):
             self.waiting_items[item.id] = item
             if visit.patience < np.inf:
@@ -229,8 +229,17 @@ class TaskSource(_Source):
         self.urgent = isinstance(stream, DoctorRequestStream)
         self.kind = "doctor_request" if self.urgent else stream.kind
         dist = stream.service if self.urgent else stream.duration
-        self.durations = dist.sample(self.rng("service"), len(self.times))
+        n = len(self.times)
+        self.durations = dist.sample(self.rng("service"), n)
+        # Urgent requests: who answers (if it is whoever's phone rings); deferrable work:
+        # its resumption costs.
+        self.route_u = self.rng("route").random(n) if self.urgent else None
+        self.resume = (None if self.urgent else
+                       resumption_rows(ctx.policy.resumption_cost, self.rng("resumption_cost"), n))
 
     def come_in(self, i: int) -> None:
-        self.ctx.new_task(self.kind, self.department, self.name, self.stream.audit_category,
-                          self.urgent, float(self.durations[i]))
+        ctx, urgent = self.ctx, self.urgent
+        ctx.new_task(self.kind, self.department, self.name, self.stream.audit_category, urgent,
+                     float(self.durations[i]),
+                     route_u=float(self.route_u[i]) if urgent else np.nan,
+                     resume_costs=None if urgent else self.resume[i])

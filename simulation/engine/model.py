@@ -59,13 +59,15 @@ class Model:
 
     def _staff(self, streams: RandomStreams) -> list[Secretary]:
         sc = self.scenario
-        resume = Sampler(sc.interruptions.resumption_cost, streams.get("resumption_cost"))
         staff = []
         for team_name, name, sec in sc.secretaries():
             absent = absent_days(sec, sc.calendar.horizon_days, streams.get("absence", name))
             for day in absent.nonzero()[0]:
                 self.recorder.absences.append((name, team_name, int(day)))
             plan = presence_plan(sc, sec, absent)
+            # Tasks bring their own resumption costs; hers are for pauses past those.
+            resume = Sampler(sc.interruptions.resumption_cost,
+                             streams.get("resumption_cost", name))
             staff.append(Secretary(self.env, name, team_name, sec.home_department, plan,
                                    self.recorder, resume))
         return staff
@@ -160,7 +162,7 @@ class Model:
                 continue
             sec = in_progress.get(id(item))
             item.remaining_at_horizon = (sec.work_left(item, now) if sec is not None
-                                         else item.work)
+                                         else item.work + item.resume_left)
             if item.created >= self.warmup:
                 open_work.append(_OpenTask(item))
         for report in self.recorder.reports:

@@ -67,15 +67,17 @@ class Recorder:
         rows = {
             "calls": [(c.id, c.caller, c.attempt, c.leg, c.department, c.stream, c.category,
                        c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
-                       c.answered, c.ended, c.secretary, c.service, c.patience, c.transferred)
+                       c.answered, c.ended, c.secretary, c.service, c.patience, c.transferred,
+                       c.redial_at)
                       for c in self.calls],
             "visits": [(v.id, v.department, v.stream, v.category, v.arrival,
                         "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
                         v.secretary) for v in self.visits],
             "tasks": [(t.id, t.kind, t.department, t.stream, t.category, t.urgent, t.created,
                        t.first_start, t.finished, t.nominal, t.resumption, t.n_interruptions,
-                       "done" if not math.isnan(t.finished) else "backlog", t.work, t.secretary,
-                       t.ref.id if isinstance(t.ref, Report) else -1, t.remaining_at_horizon)
+                       "done" if not math.isnan(t.finished) else "backlog", t.work + t.resume_left,
+                       t.secretary, t.ref.id if isinstance(t.ref, Report) else -1,
+                       t.remaining_at_horizon)
                       for t in self.tasks],
             "reports": [(r.id, r.department, r.stream, r.mode, r.dictated, r.typing_started,
                          r.typed, r.validated, r.sent, r.target_days, report_status(r),
@@ -99,7 +101,8 @@ _S, _F, _I, _B = "str", "float64", "int64", "bool"
 SCHEMAS: dict[str, dict[str, str]] = {
     "calls": {"call_id": _I, "caller_id": _I, "attempt": _I, "leg": _S, "department": _S,
               "stream": _S, "category": _S, "arrival": _F, "outcome": _S, "answered": _F,
-              "ended": _F, "secretary": _S, "service": _F, "patience": _F, "transferred": _B},
+              "ended": _F, "secretary": _S, "service": _F, "patience": _F, "transferred": _B,
+              "redial_at": _F},
     "visits": {"visit_id": _I, "department": _S, "stream": _S, "category": _S, "arrival": _F,
                "outcome": _S, "started": _F, "ended": _F, "secretary": _S},
     "tasks": {"task_id": _I, "kind": _S, "department": _S, "stream": _S, "category": _S,

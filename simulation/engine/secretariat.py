@@ -9,6 +9,7 @@ Deferrable work goes to an idle eligible secretary or waits. Queues are ordered 
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Protocol
 
 import numpy as np
@@ -73,7 +74,8 @@ class Secretariat:
         """Hand new work to a secretary or queue it; True if it started at once."""
         key = (item.department, item.stream, item.kind, item.category)
         candidates = self.eligible[key]
-        target = self._urgent_target(candidates) if item.urgent else self._longest_idle(candidates)
+        target = (self._urgent_target(candidates, item.route_u) if item.urgent
+                  else self._longest_idle(candidates))
         if target is not None:
             target.assign(item, self)
             return True
@@ -93,7 +95,9 @@ class Secretariat:
                 best = sec
         return best
 
-    def _urgent_target(self, candidates: list[Secretary]) -> Secretary | None:
+    def _urgent_target(self, candidates: list[Secretary], u: float) -> Secretary | None:
+        """Who takes urgent work; ``u``, the item's own uniform, picks among the secretaries
+        whose phone rings (the routing stream stands in for items without one)."""
         preempt = self.policy.enabled
         if self.policy.idle_colleague_answers:
             best = self._longest_idle(candidates)
@@ -107,7 +111,11 @@ class Secretariat:
         free = [s for s in candidates if s.state == IDLE or (preempt and s.state == DEFERRABLE)]
         if not free:
             return None
-        return free[int(self.rng.integers(len(free)))] if len(free) > 1 else free[0]
+        if len(free) == 1:
+            return free[0]
+        if math.isnan(u):
+            u = self.rng.random()
+        return free[min(int(u * len(free)), len(free) - 1)]
 
     # ------------------------------------------------------------------ pulling
     @staticmethod

@@ -3,8 +3,9 @@
 The dispatcher (``Secretariat``) decides who gets new work and marks the secretary's state
 at once; this process only lets time pass and appends records. An urgent task runs to its
 end (even past the end of the shift); a deferrable task stops when interrupted (it is
-resumed first once the urgent work is done, plus a resumption cost) or at the end of the
-on-duty period (it goes back to its queue at its original place).
+resumed first once the urgent work is done) or at the end of the on-duty period (it goes
+back to its queue at its original place). Either way whoever takes it up again first pays
+one resumption cost for that pause; the specialty penalty stretches the work, not the cost.
 """
 
 from __future__ import annotations
@@ -117,9 +118,6 @@ class Secretary:
         item = Secretariat.take(self.groups, urgent_only=True)
         if item is None and self.paused is not None:
             item, self.paused = self.paused, None
-            cost = self.resumption_cost()
-            item.work += cost
-            item.resumption += cost
         if item is None:
             item = Secretariat.take(self.groups, urgent_only=False)
         if item is not None:
@@ -141,6 +139,8 @@ class Secretary:
             item.first_start = now
             if item.on_start is not None:
                 item.on_start(item, self)
+        if item.pending_resume:
+            self._charge_resumption(item)
         factor = self._factor(item)
         self.current, self.seg_start = item, now
         if item.urgent:
@@ -148,35 +148,46 @@ class Secretary:
             self.recorder.segment(self, item, now, env.now, "done")
             self._finish(item)
             return
-        run = min(item.work * factor, self.period_end - now)
+        run = min(item.resume_left + item.work * factor, self.period_end - now)
         try:
             yield env.timeout(run)
         except simpy.Interrupt:
             self.wake_pending = False
-            item.work = max(0.0, item.work - (env.now - now) / factor)
-            if item.work <= _EPS:
+            _progress(item, env.now - now, factor)
+            if _finished(item):
                 # Urgent work arrived the very instant the task ended: no interruption.
                 self.recorder.segment(self, item, now, env.now, "done")
                 self._finish(item)
                 return
             item.n_interruptions += 1
-            item.status = WAITING
+            _pause(item)
             self.paused, self.current = item, None
             self.recorder.segment(self, item, now, env.now, "interrupted")
             self.recorder.interruption(self, item, self.next_item, env.now)
             return
-        item.work -= run / factor
-        if item.work <= _EPS:
+        _progress(item, run, factor)
+        if _finished(item):
             self.recorder.segment(self, item, now, env.now, "done")
             self._finish(item)
         else:
             self.current = None
+            _pause(item)
             self.recorder.segment(self, item, now, env.now, "off_duty")
             # Back in its queue at its place, or straight to an idle colleague.
             self.secretariat.submit(item)
 
+    def _charge_resumption(self, item: WorkItem) -> None:
+        """Getting back into a paused task: one cost per pause, the task's own pre-drawn
+        cost for that pause (or, past them, one from her own stream)."""
+        costs, k = item.resume_costs, item.pauses - 1
+        cost = float(costs[k]) if costs is not None and k < len(costs) else \
+            self.resumption_cost()
+        item.pending_resume = False
+        item.resume_left += cost
+        item.resumption += cost
+
     def _finish(self, item: WorkItem) -> None:
-        item.work = 0.0
+        item.work = item.resume_left = 0.0
         item.status = DONE
         item.finished = self.env.now
         item.secretary = self.name
@@ -193,8 +204,12 @@ class Secretary:
 
     # ------------------------------------------------------------ end of the horizon
     def work_left(self, item: WorkItem, now: float) -> float:
-        """Nominal work left on the deferrable ``item`` she has been doing since ``seg_start``."""
-        return max(0.0, item.work - (now - self.seg_start) / self._factor(item))
+        """Work left (nominal work plus resumption cost owed) on the deferrable ``item`` she
+        has been doing since ``seg_start``, without changing it."""
+        minutes = now - self.seg_start
+        paid = min(minutes, item.resume_left)
+        work = max(0.0, item.work - (minutes - paid) / self._factor(item))
+        return work + item.resume_left - paid
 
     def close_books(self, now: float) -> None:
         """Record the work in progress and the presence open at the end of the horizon."""
@@ -202,8 +217,26 @@ class Secretary:
             return
         item = self.current
         if item is not None and item.status == IN_SERVICE:
-            factor = self._factor(item)
             if not item.urgent:
-                item.work = max(0.0, item.work - (now - self.seg_start) / factor)
+                _progress(item, now - self.seg_start, self._factor(item))
             self.recorder.segment(self, item, self.seg_start, now, "horizon")
         self.recorder.presence(self, self.duty_start, now)
+
+
+def _progress(item: WorkItem, minutes: float, factor: float) -> None:
+    """``minutes`` spent on a deferrable task: the resumption cost owed first (the same for
+    everybody), then the work itself at the secretary's pace (``factor``)."""
+    paid = min(minutes, item.resume_left)
+    item.resume_left -= paid
+    item.work = max(0.0, item.work - (minutes - paid) / factor)
+
+
+def _finished(item: WorkItem) -> bool:
+    return item.work <= _EPS and item.resume_left <= _EPS
+
+
+def _pause(item: WorkItem) -> None:
+    """The task stops before its end: whoever takes it up again owes a resumption cost."""
+    item.status = WAITING
+    item.pauses += 1
+    item.pending_resume = True

@@ -7,7 +7,8 @@ Plain slotted classes: they are created by the hundred thousand.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
 # Status values shared by items and records.
 WAITING, IN_SERVICE, DONE, ABANDONED = "waiting", "in_service", "done", "abandoned"
@@ -19,14 +20,15 @@ class WorkItem:
     __slots__ = (
         "id", "kind", "department", "stream", "category", "urgent", "created", "work",
         "nominal", "resumption", "n_interruptions", "first_start", "finished", "status",
-        "rank", "on_start", "on_done", "ref", "secretary", "pending_resume",
-        "remaining_at_horizon",
+        "rank", "on_start", "on_done", "ref", "secretary", "pending_resume", "resume_left",
+        "pauses", "resume_costs", "route_u", "remaining_at_horizon",
     )
 
     def __init__(self, id: int, kind: str, department: str, stream: str, category: str,
                  urgent: bool, created: float, work: float, rank: int,
                  on_done: Callable[[WorkItem, float], None] | None = None, ref: object = None,
-                 on_start: Callable[[WorkItem, object], None] | None = None):
+                 on_start: Callable[[WorkItem, object], None] | None = None,
+                 resume_costs: Sequence[float] | None = None, route_u: float = math.nan):
         self.id = id
         self.kind = kind
         self.department = department
@@ -46,7 +48,13 @@ class WorkItem:
         self.on_done = on_done
         self.ref = ref
         self.secretary = ""
+        # Pauses (interrupted, or put back at the end of an on-duty period): each one owes
+        # a resumption cost, the k-th drawn as resume_costs[k-1] (pre-drawn for this task).
         self.pending_resume = False
+        self.resume_left = 0.0  # minutes of resumption cost still to pay (not penalised)
+        self.pauses = 0
+        self.resume_costs = resume_costs
+        self.route_u = route_u  # uniform choosing among secretaries whose phone rings
         self.remaining_at_horizon = float("nan")  # set for work still open at the horizon
 
     def sort_key(self) -> tuple[float, int]:
@@ -60,11 +68,11 @@ class CallAttempt:
     __slots__ = (
         "id", "caller", "attempt", "leg", "department", "stream", "category", "arrival",
         "outcome", "answered", "ended", "secretary", "service", "patience", "transfer_u",
-        "queued", "transferred",
+        "queued", "transferred", "redial_at", "draws", "index",
     )
 
     def __init__(self, id, caller, attempt, leg, department, stream, category, arrival,
-                 service, patience, transfer_u=1.0):
+                 service, patience, transfer_u, draws, index):
         self.id = id
         self.caller = caller
         self.attempt = attempt
@@ -82,6 +90,9 @@ class CallAttempt:
         self.transfer_u = transfer_u
         self.queued = False
         self.transferred = False
+        self.redial_at = float("nan")  # when the caller will call again, if he will
+        self.draws = draws  # the caller's draws for every attempt (engine.draws.CallDraws)
+        self.index = index  # ... at this index
 
 
 class Visit:

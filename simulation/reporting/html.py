@@ -211,7 +211,8 @@ GLOSSARY = """
 <ul>
 <li><b>Call pickup rate</b>: answered / (answered + abandoned) first-leg call attempts arriving
 while the line is open; callers who hit a closed line are counted apart.</li>
-<li><b>Callers eventually answered</b>: share of callers answered on some attempt (redials included).</li>
+<li><b>Callers eventually answered</b>: share of callers served on some attempt (redials included;
+a call lost after a transfer is not served), among callers no longer in the system.</li>
 <li><b>Interruptions per on-duty hour</b>: urgent work (call, walk-in, doctor's request) preempting
 deferrable work (typing, files...), per hour a secretary is on duty.</li>
 <li><b>Worked time on interrupted tasks</b>: share of busy time spent on deferrable tasks that were

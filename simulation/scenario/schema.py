@@ -185,7 +185,8 @@ class InterruptionPolicy(Strict):
     )
     resumption_cost: DistField = Field(
         default_factory=lambda: Exponential(mean=1.0),
-        description="Extra minutes to get back into an interrupted task.",
+        description="Extra minutes to get back into a paused task (interrupted, or put back "
+        "at the end of an on-duty period); one draw per pause, not stretched by penalties.",
     )
     idle_colleague_answers: bool = Field(
         True, description="An idle colleague takes urgent work before anyone is interrupted."

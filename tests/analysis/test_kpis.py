@@ -71,6 +71,41 @@ def test_call_kpis_by_hand():
     assert k["transfers"] == 1
 
 
+def test_caller_with_a_redial_pending_at_the_horizon_is_still_in_the_system():
+    """A caller who hung up and will call back after the horizon is not done: he is
+    neither answered nor unanswered (README, pickup_rate_callers)."""
+    calls = table("calls", [
+        call(1, 1, 1500.0, "answered", 1500.5),
+        call(2, 1, 1600.0, "abandoned") | {"redial_at": 1650.0},  # redialled...
+        call(2, 2, 1650.0, "abandoned"),  # ...and gave up: not answered
+        call(3, 1, 4300.0, "abandoned") | {"redial_at": HORIZON + 20},  # calls back later
+    ])
+    k = call_kpis(calls, WARMUP, sl_minutes=1.0)
+    assert k["pickup_rate_callers"] == pytest.approx(1 / 2)
+    assert k["calls_abandoned"] == 3  # attempts are counted as before
+
+
+def test_call_lost_after_a_transfer_is_not_an_answered_caller():
+    """Answered by the first-line desk, transferred, then lost in the second wait: counted
+    in calls_lost_after_transfer, and the caller is not answered."""
+    calls = table("calls", [
+        call(1, 1, 1500.0, "answered", 1500.5) | {"transferred": True},
+        call(1, 1, 1501.0, "abandoned", leg="transfer"),  # lost after the transfer
+        call(2, 1, 1600.0, "answered", 1600.5) | {"transferred": True},
+        call(2, 1, 1601.0, "answered", 1602.0, leg="transfer"),  # served by the department
+        call(3, 1, 1700.0, "answered", 1700.5) | {"transferred": True},
+        call(3, 1, 1701.0, "cut_off", leg="transfer") | {"redial_at": 1750.0},
+        call(3, 2, 1750.0, "answered", 1751.0),  # got through on his redial, no transfer
+        call(4, 1, 4300.0, "answered", 4300.5) | {"transferred": True, "ended": NAN},
+    ])
+    k = call_kpis(calls, WARMUP, sl_minutes=1.0)
+    assert k["calls_lost_after_transfer"] == 2
+    assert k["transfers"] == 3
+    # Callers 2 and 3 were served in the end, 1 was not; 4 is still being transferred.
+    assert k["pickup_rate_callers"] == pytest.approx(2 / 3)
+    assert k["pickup_rate"] == pytest.approx(1.0)  # first-line pickup of attempts, as before
+
+
 def test_hourly_pickup_counts_offered_and_answered_per_hour():
     """Offered = answered + abandoned first legs per hour of day; ALL = sum of departments."""
     h = hourly_pickup(CALLS, WARMUP)

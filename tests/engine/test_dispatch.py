@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import at, build, scenario_dict, source
+from conftest import at, build, one_caller, scenario_dict, source
 
 from simulation.engine.model import Model
 
@@ -37,7 +37,8 @@ def file_task(model: Model, time: float, work: float) -> None:
 
 def call(model: Model, time: float, service: float, patience: float = math.inf) -> None:
     line = source(model, "calls")
-    at(model, time, lambda: line.offer(model.ctx.next_id(), 1, "first", service, patience, 1.0))
+    draws = one_caller(service, patience)
+    at(model, time, lambda: line.offer(draws, 0, model.ctx.next_id(), 1, "first"))
 
 
 def timeline(tables) -> list[tuple]:
@@ -146,3 +147,76 @@ def test_specialty_penalty_lengthens_other_departments_work(department, expected
                                       False, 10.0))
     (seg,) = m.run()["segments"].itertuples()
     assert seg.end - seg.start == pytest.approx(expected)
+
+
+# ----------------------------------------------------------------------------- resumption
+def test_task_put_back_at_end_of_shift_pays_the_resumption_cost():
+    """A paused task is a paused task: work put back at the end of a shift costs the
+    resumption cost when it is picked up again the next day."""
+    m = quiet_scenario({"solo": ("00:00", "12:00")}, horizon_days=2, resumption_cost=2.0)
+    file_task(m, 700, 60)  # 20 min done before noon, 40 left
+    tables = m.run()
+    assert timeline(tables) == [
+        ("solo", "patient_file", 700, 720, "off_duty"),
+        ("solo", "patient_file", 1440, 1482, "done"),  # 40 left + 2 to get back into it
+    ]
+    (task,) = tables["tasks"].itertuples()
+    assert (task.resumption, task.n_interruptions) == (2.0, 0)
+
+
+def test_paused_task_handed_over_pays_the_resumption_cost():
+    """An interrupted task handed to a colleague when its secretary leaves costs her
+    colleague the resumption cost (once: the interruption's)."""
+    m = quiet_scenario({"early": ("00:00", "12:00"), "late": ("06:00", "24:00")},
+                       resumption_cost=2.0)
+    file_task(m, 600, 180)  # early
+    file_task(m, 601, 125)  # late, busy until 726
+    call(m, 710, 20)  # interrupts early; ends 730, after her shift
+    tables = m.run()
+    assert timeline(tables)[-1] == ("late", "patient_file", 730, 802, "done")  # 70 + 2
+    first = tables["tasks"].sort_values("created").iloc[0]
+    assert (first.resumption, first.n_interruptions) == (2.0, 1)
+
+
+def pooled_model(resumption_cost: float) -> Model:
+    """A cardiology secretary who also serves rheumatology's files at a 50% penalty."""
+    data = scenario_dict(
+        {"calls": {"type": "call", "arrivals": {"per_day": 0}, "service": 5},
+         "files": {"type": "back_office", "arrivals": {"per_day": 0}, "duration": 5}},
+        team_fields={"specialty_penalty": 0.5}, horizon_days=1,
+        secretary_fields={"home_department": "cardiology"},
+        interruptions={"resumption_cost": resumption_cost})
+    data["departments"]["rheumatology"] = {"streams": {
+        "files": {"type": "back_office", "arrivals": {"per_day": 0}, "duration": 5}}}
+    data["teams"]["secretariat"]["departments"] = ["cardiology", "rheumatology"]
+    return Model(build(data), seed=1)
+
+
+def test_specialty_penalty_applies_to_the_work_not_to_the_resumption_cost():
+    """The penalty stretches the task's work once; getting back into it costs the same to
+    everybody, so the resumption cost is not stretched."""
+    m = pooled_model(resumption_cost=3.0)
+    at(m, 100, lambda: m.ctx.new_task("patient_file", "rheumatology", "files", "patient_file",
+                                      False, 10.0))  # 15 real minutes
+    call(m, 106, 2)  # 6 real minutes done = 4 nominal; 6 nominal = 9 real minutes left
+    tables = m.run()
+    assert timeline(tables) == [
+        ("ama_0", "patient_file", 100, 106, "interrupted"),
+        ("ama_0", "call", 106, 108, "done"),
+        ("ama_0", "patient_file", 108, 120, "done"),  # 3 (cost) + 9 (work x 1.5)
+    ]
+    task = tables["tasks"].query("kind == 'patient_file'").iloc[0]
+    assert (task.work, task.resumption) == (10.0, 3.0)
+
+
+def test_one_resumption_cost_per_interruption_even_during_the_resumption():
+    """Interrupted again while getting back into it: the unpaid part of the first cost is
+    still owed and the new interruption adds one cost, no more."""
+    m = quiet_scenario({"solo": ("00:00", "24:00")}, resumption_cost=3.0)
+    file_task(m, 100, 10)
+    call(m, 104, 2)  # 6 left; back at 106 with 3 to get into it
+    call(m, 107, 2)  # 1 of the 3 paid; back at 109: 2 + 3 + 6
+    tables = m.run()
+    assert timeline(tables)[-1] == ("solo", "patient_file", 109, 120, "done")
+    task = tables["tasks"].query("kind == 'patient_file'").iloc[0]
+    assert (task.resumption, task.n_interruptions) == (6.0, 2)

@@ -1,5 +1,5 @@
 """Same scenario + seed => the same bytes; other seed => other results; executors agree;
-common random numbers survive a change of staffing."""
+common random numbers survive a change of staffing (arrivals and each caller's draws)."""
 
 from __future__ import annotations
 
@@ -96,6 +96,29 @@ def test_common_random_numbers_across_staffing(replication):
              for c in (lean["calls"], rich["calls"])]
     np.testing.assert_array_equal(calls[0].service.to_numpy(), calls[1].service.to_numpy())
     np.testing.assert_array_equal(calls[0].patience.to_numpy(), calls[1].patience.to_numpy())
+
+
+def by_caller(calls):
+    """Call attempts keyed by their caller's first arrival (caller ids differ by scenario)."""
+    first = calls[(calls.attempt == 1) & (calls.leg == "first")].set_index("caller_id").arrival
+    return calls.assign(key=calls.caller_id.map(first)).set_index(["key", "attempt", "leg"])
+
+
+def test_a_caller_is_the_same_caller_in_every_scenario():
+    """After the first divergence, a caller keeps his own patience on every attempt, his
+    own redial decision and delay: wherever one attempt fails in both staffings, he
+    redials in both or in neither, after the same delay."""
+    lean, rich = (by_caller(simulate(build(staffing_variant(n)), seed=9)["calls"])
+                  for n in (1, 2))
+    both = lean.merge(rich, left_index=True, right_index=True, suffixes=("_lean", "_rich"))
+    later = both[both.index.get_level_values("attempt") > 1]
+    assert len(later) > 20, "too few redials in both scenarios to compare"
+    np.testing.assert_array_equal(later.patience_lean, later.patience_rich)
+    failed = both[both.outcome_lean.isin(["abandoned", "cut_off", "closed"])
+                  & both.outcome_rich.isin(["abandoned", "cut_off", "closed"])]
+    assert len(failed) > 20 and failed.redial_at_lean.notna().any()
+    np.testing.assert_allclose((failed.redial_at_lean - failed.ended_lean).to_numpy(),
+                               (failed.redial_at_rich - failed.ended_rich).to_numpy())
 
 
 def test_replications_differ():

@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "5cd5eaa30af02fe42b94546d7cc5ea6bc04ba4f87a5556fa119f07dd5c54bde9"
+PINNED = "f40f685731a57e9970ea0b85e43c753f998a93dd2ba7bc718e0d5a19b2f6de2a"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:

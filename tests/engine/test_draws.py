@@ -1,0 +1,115 @@
+"""Per-entity draws (engine.draws): each task brings its own resumption costs, each caller
+his own draws for every attempt, each urgent item its own routing uniform."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from conftest import back_office_stream, build, call_stream, scenario_dict
+
+from simulation.engine.draws import RESUMPTION_DRAWS, CallDraws
+from simulation.engine.model import Model
+from simulation.engine.secretariat import DEFERRABLE, IDLE, Secretariat
+from simulation.engine.seeding import RandomStreams
+from simulation.engine.work import WorkItem
+from simulation.scenario.schema import InterruptionPolicy
+
+STREAMS = {
+    "calls": call_stream(0.05, 3, 2.0, redial={"probability": 0.5}),
+    "files": back_office_stream(0.01, 20),
+    "reports": {"type": "dictation", "arrivals": {"per_day": 10}, "typing": 15,
+                "validation_delay": 100},
+}
+
+
+def staffed(n: int) -> Model:
+    """Calls, files and reports for ``n`` secretaries on 8-hour shifts (work is put back
+    at the end of each shift), an exponential resumption cost."""
+    data = scenario_dict(copy.deepcopy(STREAMS), n_secretaries=n, horizon_days=10,
+                         interruptions={"resumption_cost": {"dist": "exponential",
+                                                            "mean": 2.0}},
+                         secretary_fields={"shift": {"start": "08:00", "end": "16:00"}})
+    return Model(build(data), seed=5)
+
+
+def paid_pauses(item: WorkItem) -> int:
+    return item.pauses - (1 if item.pending_resume else 0)
+
+
+def test_each_pause_costs_the_tasks_own_pre_drawn_cost():
+    """A task's resumption = the sum of its first pre-drawn costs, one per pause paid:
+    one draw per pause, from the task's own row (files: by arrival; typing: by rank)."""
+    m = staffed(1)
+    m.run()
+    paused = [t for t in m.recorder.tasks if not t.urgent and paid_pauses(t) > 0]
+    assert len(paused) > 50 and {t.kind for t in paused} >= {"patient_file", "typing"}
+    assert any(t.n_interruptions < paid_pauses(t) for t in paused), "no put-back paid"
+    for t in paused:
+        k = paid_pauses(t)
+        assert len(t.resume_costs) == RESUMPTION_DRAWS
+        if k <= RESUMPTION_DRAWS:
+            assert t.resumption == pytest.approx(float(np.sum(t.resume_costs[:k])))
+
+
+def test_tasks_keep_their_resumption_costs_across_staffing():
+    """The same file (by arrival) and the same typing sitting (by rank in its stream) get
+    the same resumption costs with one or three secretaries."""
+    def rows(model: Model) -> dict:
+        model.run()
+        out: dict = {}
+        for kind in ("patient_file", "typing"):
+            tasks = [t for t in model.recorder.tasks if t.kind == kind]
+            out[kind] = np.array([t.resume_costs for t in sorted(tasks, key=lambda t: t.id)])
+        return out
+
+    lean, rich = rows(staffed(1)), rows(staffed(3))
+    for kind in ("patient_file", "typing"):
+        assert len(lean[kind]) > 20
+        np.testing.assert_array_equal(lean[kind], rich[kind])
+
+
+def test_call_draws_of_a_redial_attempt_do_not_depend_on_max_attempts():
+    """Each attempt's row comes from its own stream: allowing more attempts adds rows and
+    leaves the others unchanged."""
+    def draws(max_attempts: int) -> CallDraws:
+        sc = build(scenario_dict({"calls": call_stream(
+            0.2, 3, 2.0, redial={"probability": 0.5, "max_attempts": max_attempts})}))
+        rng = lambda *names: RandomStreams(1, 0).get("cardiology", "calls", *names)  # noqa: E731
+        return CallDraws.draw(sc.departments["cardiology"].streams["calls"], rng, 100)
+
+    two, four = draws(2), draws(4)
+    for name in ("patience", "redial_u", "redial_delay", "transfer_patience", "route_u"):
+        a, b = getattr(two, name), getattr(four, name)
+        assert a.shape == (2, 100) and b.shape == (4, 100)
+        np.testing.assert_array_equal(a, b[:2])
+    assert len(set(four.patience[:, 0])) == 4  # a new patience for every attempt
+
+
+class Stub:
+    """Just what routing reads of a secretary."""
+
+    def __init__(self, name: str, state: str):
+        self.name, self.state, self.idle_since, self.seg_start = name, state, 0.0, 0.0
+        self.given: list[WorkItem] = []
+
+    def add_queue(self, rank, queue):
+        pass
+
+    def assign(self, item, secretariat):
+        self.given.append(item)
+
+
+@pytest.mark.parametrize("u, expected", [(0.0, "a"), (0.34, "b"), (0.99, "c")])
+def test_whoever_phone_rings_is_chosen_by_the_items_own_uniform(u, expected):
+    """With idle_colleague_answers off, the call's own uniform picks among the secretaries
+    who may answer (idle, or on deferrable work), in their order."""
+    policy = InterruptionPolicy(idle_colleague_answers=False)
+    sec = Secretariat(policy, np.random.default_rng(0))
+    staff = [Stub("a", IDLE), Stub("b", DEFERRABLE), Stub("c", IDLE)]
+    key = ("cardiology", "calls", "call", "reception")
+    sec.add_work_key(key, staff, 0)
+    item = WorkItem(1, "call", *key[:2], key[3], True, 0.0, 3.0, 0, route_u=u)
+    assert sec.submit(item)
+    assert [s.name for s in staff if s.given] == [expected]
