@@ -40,8 +40,9 @@ def _classify(rules: tuple[Rule, ...], kind: str, category: str, department: str
 def measure(scenario: Scenario, seed: int, replication: int,
             rules: tuple[Rule, ...]) -> dict[str, float]:
     """Audit-comparable figures of one replication (runs in worker processes)."""
-    t = simulate(scenario, seed, replication)
-    cal = scenario.calendar
+    # Audit figures are time shares within the window: no need to follow open work after it.
+    cal = scenario.calendar.model_copy(update={"follow_up_days": 0})
+    t = simulate(scenario.model_copy(update={"calendar": cal}), seed, replication)
     warmup, horizon = cal.warmup_days * MINUTES_PER_DAY, cal.horizon_days * MINUTES_PER_DAY
     seg = t["segments"]
     minutes = (seg.end.clip(upper=horizon) - seg.start.clip(lower=warmup)).clip(lower=0.0)
@@ -55,7 +56,8 @@ def measure(scenario: Scenario, seed: int, replication: int,
     pres = t["presence"]
     on_duty = float((pres.end.clip(upper=horizon) - pres.start.clip(lower=warmup))
                     .clip(lower=0.0).sum())
-    n_int = float((t["interruptions"].time >= warmup).sum())
+    ints = t["interruptions"]
+    n_int = float(((ints.time >= warmup) & (ints.time < horizon)).sum())
     out["interrupted_time_share"] = work["interrupted_time_share"]
     out["interruptions_per_hour"] = n_int / (on_duty / 60) if on_duty > 0 else math.nan
     out["interruptions_per_deferrable_hour"] = work["interruptions_per_deferrable_hour"]
