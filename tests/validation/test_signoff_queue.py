@@ -86,7 +86,7 @@ def test_the_exact_chain_is_right_in_a_case_done_by_hand():
 
 
 def test_sign_off_wait_matches_the_bulk_service_queue():
-    scenario = build(bulk_scenario(horizon_days=130, warmup_days=30))
+    scenario = build(bulk_scenario(horizon_days=100, warmup_days=20))
     means = []
     for rep in range(30):
         delays = replicate(scenario, seed=11, replication=rep, events=False).report_delays
