@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -62,3 +63,22 @@ def test_unreachable_scheduler_is_a_clear_error_before_any_work():
     executor = DaskExecutor(scheduler="tcp://127.0.0.1:9", connect_timeout=0.5)
     with pytest.raises(DaskUnavailable, match="cannot reach the Dask scheduler at tcp://127"):
         executor.check()
+
+
+def test_doctors_and_follow_up_give_the_same_bytes_on_serial_processes_and_dask(tmp_path):
+    """Same seed, same Parquet for a scenario with doctors' sign-off (rework, leave) and the
+    follow-up after the horizon, whatever executor ran the replications."""
+    from simulation.runs.api import run
+    from simulation.scenario.composition import load_composed
+
+    scenario = load_composed(Path(__file__).resolve().parents[2] / "scenarios"
+                             / "signoff_bottleneck.yaml",
+                             ["calendar.horizon_days=12", "calendar.warmup_days=2"])
+    executors = {"serial": make_executor("serial"), "processes": make_executor("processes", 2),
+                 "dask": make_executor("dask", workers=2)}
+    for name, executor in executors.items():
+        run(scenario, replications=3, seed=4, executor=executor, out=tmp_path / name)
+    for table in ("kpis", "reports", "signoffs", "sittings", "tasks"):
+        serial = (tmp_path / "serial" / f"{table}.parquet").read_bytes()
+        for name in ("processes", "dask"):
+            assert (tmp_path / name / f"{table}.parquet").read_bytes() == serial, (name, table)
