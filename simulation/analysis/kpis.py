@@ -169,7 +169,7 @@ def doctor_kpis(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.Data
         else float("nan"),
         "sitting_use": _ratio(sit.used.sum(), sit.available.sum()),
         "signoff_backlog": float(((reports.status_at_horizon == "awaiting_validation")
-                                  & (reports.dictated < horizon)).sum())
+                                  & (reports.dictated < horizon) & (reports.doctor != "")).sum())
         if modelled else float("nan"),
     }
 

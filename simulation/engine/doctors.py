@@ -1,12 +1,12 @@
 """Doctors' sign-off as a resource: reports wait in a queue that doctors work through in sittings.
 
-A sitting starts at its clock time with a budget of minutes. The doctor takes the reports
-waiting in his queue (his own, or the department's), in queue order, as long as the next
-one fits in the minutes left; when the queue is empty or the next report does not fit, the
-sitting ends and the rest waits for the next sitting. A report longer than a whole sitting
-is signed alone at the start of a sitting (the doctor stays late) so it can never block
-the queue for ever. Reports reaching the queue during a sitting are taken in that sitting
-if time is left.
+A sitting runs from its clock time for its minutes. The doctor takes the reports waiting
+in his queue (his own, or the department's), in queue order, as long as the next one fits
+in the minutes left; with an empty queue he waits for reports typed during the sitting;
+when the next report does not fit, or the time is up, the rest waits for the next
+sitting. A report longer than a whole sitting is signed alone at the start of a sitting
+(the doctor stays late) so it can never block the queue for ever; a sitting that starts
+late because of that is shorter.
 """
 
 from __future__ import annotations
@@ -65,23 +65,29 @@ class SignOff:
 
     def __init__(self, env: simpy.Environment, department: str, spec: Doctors,
                  calendar: Calendar, days: int, recorder: Recorder,
-                 absence_rng: np.random.Generator):
+                 rng: Callable[..., np.random.Generator]):
         self.env = env
         self.department = department
         self.spec = spec
         self.recorder = recorder
         self.names = spec.doctor_names(department)
-        absent = absence_rng.random((len(self.names), days)) < spec.absence_rate
-        # Leave comes in whole weeks (Monday to Sunday of the calendar's weeks).
-        weeks = -(-days // 7)
-        on_leave = absence_rng.random((len(self.names), weeks)) < spec.leave_weeks / 52
-        absent |= np.repeat(on_leave, 7, axis=1)[:, :days]
-        for k, name in enumerate(self.names):
-            away = [d for d in spec.away.get(name, []) if d < days]
-            absent[k, away] = True
-        self.plans = [sitting_plan(spec, calendar, days, absent[k]) for k in range(len(self.names))]
+        # Leave comes in whole calendar weeks, Monday to Sunday.
+        monday = (-WEEKDAYS.index(calendar.start_weekday)) % 7  # first Monday's day number
+        self.plans = []
+        for name in self.names:
+            # One stream per doctor and purpose: a doctor's absences do not depend on the
+            # run length or on how many colleagues he has (common random numbers).
+            absent = rng(name, "absence").random(days) < spec.absence_rate
+            weeks = (days - monday + 6) // 7 + 1
+            leave = rng(name, "leave").random(weeks) < spec.leave_weeks / 52
+            week_of_day = (np.arange(days) - monday + 7) // 7  # 0 = days before the first Monday
+            absent |= leave[week_of_day]
+            absent[[d for d in spec.away.get(name, []) if d < days]] = True
+            self.plans.append(sitting_plan(spec, calendar, days, absent))
         shared: list = []
         self.queues = [shared if spec.queue == "department" else [] for _ in self.names]
+        # A doctor in a sitting with an empty queue waits on this event for new reports.
+        self._waiting: dict[int, simpy.Event] = {}
         self._seq = itertools.count()
 
     def start(self) -> None:
@@ -93,7 +99,11 @@ class SignOff:
         """Put a typed report in its doctor's queue (``minutes``: doctor time it will take)."""
         key = report.dictated if self.spec.order == "oldest_first" else self.env.now
         doctor = self.names.index(report.doctor)
-        heapq.heappush(self.queues[doctor], (key, next(self._seq), _Job(report, minutes, on_signed)))
+        queue = self.queues[doctor]
+        heapq.heappush(queue, (key, next(self._seq), _Job(report, minutes, on_signed)))
+        for k, event in list(self._waiting.items()):
+            if self.queues[k] is queue and not event.triggered:
+                event.succeed()
 
     def correct_now(self, report: Report, minutes: float) -> None:
         """Front-end recognition corrected right after dictation, outside the sittings."""
@@ -111,19 +121,26 @@ class SignOff:
         for start, available in self.plans[k]:
             if start > env.now:
                 yield env.timeout(start - env.now)
-            left, used = available, 0.0
-            while queue:
+            ends = start + available  # a sitting that starts late (after an overrun) is shorter
+            began, used = env.now, 0.0
+            while env.now < ends:
+                if not queue:
+                    # Wait for reports typed while the sitting lasts, or for its end.
+                    self._waiting[k] = wake = env.event()
+                    yield wake | env.timeout(ends - env.now)
+                    del self._waiting[k]
+                    continue
                 job = queue[0][2]
                 too_long_for_any = job.minutes > available and used == 0.0
-                if job.minutes > left and not too_long_for_any:
+                if job.minutes > ends - env.now and not too_long_for_any:
                     break
                 heapq.heappop(queue)
-                began = env.now
+                signing = env.now
                 yield env.timeout(job.minutes)
-                left -= job.minutes
                 used += job.minutes
                 job.report.doctor_minutes += job.minutes
                 self.recorder.signoffs.append((name, self.department, job.report.id, SIGN,
-                                               began, env.now))
+                                               signing, env.now))
                 job.on_signed()
-            self.recorder.sittings.append((name, self.department, start, available, used))
+            self.recorder.sittings.append((name, self.department, began,
+                                           max(0.0, ends - began), used))

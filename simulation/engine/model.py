@@ -87,7 +87,8 @@ class Model:
         """The sign-off queues of the departments that declare doctors."""
         sc = self.scenario
         return {d: SignOff(self.env, d, dept.doctors, sc.calendar, sc.calendar.horizon_days,
-                           self.recorder, streams.get(d, "doctors", "absence"))
+                           self.recorder,
+                           lambda name, purpose, d=d: streams.get(d, "doctors", name, purpose))
                 for d, dept in sc.departments.items() if dept.doctors is not None}
 
     def _sources(self) -> list:

@@ -129,6 +129,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
 
 def report_status(r: Report) -> str:
     """The stage a report is in: sent, awaiting sending, validation or typing."""
+    if r.in_rework:
+        return "in_rework"
     if not math.isnan(r.sent):
         return "sent"
     if not math.isnan(r.validated):

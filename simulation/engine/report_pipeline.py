@@ -118,13 +118,18 @@ class ReportPipeline(ScheduledArrivals):
         if self.signoff is not None and self.rework[i] and report.reworks == 0 \
                 and report.mode != FRONT_END:
             report.reworks += 1
+            report.in_rework = True
             self.ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
                               False, float(self.rework_typing[i]), ref=report,
-                              on_done=lambda item, now: self._to_signoff(report, i, 0.0))
+                              on_done=lambda item, now: self._reworked(report, i))
             return
         report.validated = self.ctx.env.now
         self.ctx.new_task("sending", self.department, self.name, self.stream.audit_category,
                           False, float(self.sending[i]), on_done=self._sent, ref=report)
+
+    def _reworked(self, report: Report, i: int) -> None:
+        report.in_rework = False
+        self._to_signoff(report, i, 0.0)
 
     def _sent(self, item: WorkItem, now: float) -> None:
         item.ref.sent = now

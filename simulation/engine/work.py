@@ -119,7 +119,7 @@ class Report:
 
     __slots__ = ("id", "department", "stream", "mode", "dictated", "typing_started", "typed",
                  "validated", "sent", "target_days", "sittings_left", "doctor", "doctor_minutes",
-                 "reworks", "status_at_horizon")
+                 "reworks", "status_at_horizon", "in_rework")
 
     def __init__(self, id, department, stream, mode, dictated, target_days, doctor=""):
         self.id = id
@@ -137,3 +137,4 @@ class Report:
         self.doctor_minutes = 0.0
         self.reworks = 0
         self.status_at_horizon = ""  # stage at the end of the measured window
+        self.in_rework = False  # back at the secretary for corrections after a sign-off

@@ -35,7 +35,7 @@ class Exponential(_Dist):
     """Exponential with the given mean (memoryless; the queueing-theory default)."""
 
     dist: Literal["exponential"] = "exponential"
-    mean_: float = Field(alias="mean", gt=0)
+    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -55,8 +55,8 @@ class LogNormal(_Dist):
     """Lognormal given by its mean and coefficient of variation (typical of task times)."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean_: float = Field(alias="mean", gt=0)
-    cv: float = Field(gt=0)
+    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
+    cv: float = Field(gt=0, allow_inf_nan=False)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -78,8 +78,8 @@ class Gamma(_Dist):
     """Gamma given by its mean and coefficient of variation."""
 
     dist: Literal["gamma"] = "gamma"
-    mean_: float = Field(alias="mean", gt=0)
-    cv: float = Field(gt=0)
+    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
+    cv: float = Field(gt=0, allow_inf_nan=False)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -100,9 +100,9 @@ class Triangular(_Dist):
     """Triangular between ``low`` and ``high`` with mode ``mode`` (expert estimates)."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float = Field(ge=0)
-    mode: float = Field(ge=0)
-    high: float = Field(gt=0)
+    low: float = Field(ge=0, allow_inf_nan=False)
+    mode: float = Field(ge=0, allow_inf_nan=False)
+    high: float = Field(gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -130,8 +130,8 @@ class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float = Field(ge=0)
-    high: float = Field(gt=0)
+    low: float = Field(ge=0, allow_inf_nan=False)
+    high: float = Field(gt=0, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -156,7 +156,7 @@ class Deterministic(_Dist):
     """Always the same value (a bare number in a scenario file means this)."""
 
     dist: Literal["deterministic"] = "deterministic"
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, allow_inf_nan=False)
 
     def sample(self, rng, size):
         """``size`` independent draws, in minutes."""
@@ -177,7 +177,7 @@ class Empirical(_Dist):
     """Resampling of observed values (optionally weighted), e.g. timed tasks from an audit."""
 
     dist: Literal["empirical"] = "empirical"
-    values: list[float] = Field(min_length=1)
+    values: list[float] = Field(min_length=1)  # finite: checked below
     weights: list[float] | None = None
 
     @field_validator("values")
@@ -185,6 +185,8 @@ class Empirical(_Dist):
     def _non_negative(cls, v):
         if any(x < 0 for x in v):
             raise ValueError("durations must be >= 0")
+        if not all(math.isfinite(x) for x in v):
+            raise ValueError("durations must be finite numbers")
         return v
 
     @model_validator(mode="after")

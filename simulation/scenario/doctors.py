@@ -23,14 +23,21 @@ class Sitting(Strict):
     """A sign-off sitting: on these weekdays, at this time, for this many minutes."""
 
     days: list[Weekday] | None = Field(
-        None, description="Weekdays of the sitting. Default: every day lines are open "
-        "(or spread over them with per_week).")
+        None, min_length=1, description="Weekdays of the sitting. Default: every day lines "
+        "are open (or spread over them with per_week).")
     per_week: int | None = Field(
         None, ge=1, le=7, description="Instead of days: this many sittings a week, spread "
         "evenly over the days lines are open.")
     start: Clock = Field("17:00", description="Clock time the sitting starts.")
     minutes: float = Field(gt=0, le=DAY_MINUTES, allow_inf_nan=False,
                            description="Minutes available for reports in the sitting.")
+
+    @field_validator("days")
+    @classmethod
+    def _unique_days(cls, v):
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("lists a weekday twice; give each day once (or a longer sitting)")
+        return v
 
     @model_validator(mode="after")
     def _within_day(self):
@@ -94,7 +101,7 @@ class Doctors(Strict):
     rework: Rework = Field(default_factory=Rework, description="Drafts sent back for corrections.")
     absence_rate: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False,
                                 description="Daily probability that a doctor misses his sittings.")
-    leave_weeks: float = Field(0.0, ge=0, le=52, allow_inf_nan=False,
+    leave_weeks: float = Field(0.0, ge=0, lt=52, allow_inf_nan=False,
                                description="Weeks a year each doctor is away in whole weeks "
                                "(holidays, conferences), drawn week by week.")
     away: dict[str, list[int]] = Field(

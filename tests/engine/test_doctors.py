@@ -54,6 +54,30 @@ def test_sittings_happen_on_their_days_at_their_time_and_not_when_away():
     assert set((sit[sit.doctor == "cardiology_dr1"].start // MINUTES_PER_DAY).astype(int)) >= {1, 4}
 
 
+def test_reports_typed_during_a_sitting_are_signed_in_it():
+    """A doctor with time left waits for reports typed while he sits (10:00-12:00)."""
+    data = doctors_scenario({**PATTERN, "count": 1, "time_per_report": 3,
+                             "sittings": [{"start": "10:00", "minutes": 120}]})
+    tables = simulate(build(data), seed=4)
+    r = tables["reports"]
+    clock = r.typed % MINUTES_PER_DAY
+    during = r[(clock >= 600) & (clock < 720 - 3) & r.validated.notna()]
+    assert len(during) > 5
+    # Typed inside the sitting, signed the same day (it had 2 hours for ~10 reports a day).
+    assert ((during.validated // MINUTES_PER_DAY) == (during.typed // MINUTES_PER_DAY)).all()
+
+
+def test_doctor_absences_do_not_depend_on_the_run_length_or_colleagues():
+    """Each doctor's absences come from his own stream: common random numbers."""
+    def sitting_days(follow_up, count):
+        data = doctors_scenario({**PATTERN, "count": count, "absence_rate": 0.3,
+                                 "leave_weeks": 10}, follow_up_days=follow_up)
+        sit = simulate(build(data), seed=9)["sittings"]
+        sit = sit[(sit.doctor == "cardiology_dr2") & (sit.start < 14 * MINUTES_PER_DAY)]
+        return list(sit.start)
+    assert sitting_days(10, 2) == sitting_days(60, 2) == sitting_days(60, 3)
+
+
 def test_per_week_spreads_sittings_over_the_open_days():
     data = doctors_scenario({**PATTERN, "sittings": [{"per_week": 2, "minutes": 40}]})
     sit = simulate(build(data), seed=3)["sittings"]
@@ -66,7 +90,7 @@ def check_conservation(tables: dict[str, pd.DataFrame], horizon: float) -> None:
     window = reports[reports.dictated < horizon]
     assert window.report_id.is_unique
     assert set(window.status) <= {"sent", "awaiting_sending", "awaiting_validation",
-                                  "awaiting_typing"}
+                                  "awaiting_typing", "in_rework"}
     sent = window[window.status == "sent"]
     assert (sent.typing_started <= sent.typed + EPS).all()
     assert (sent.typed <= sent.validated + EPS).all()
@@ -125,6 +149,7 @@ def test_a_longer_report_than_any_sitting_is_signed_alone_not_stuck():
     reports = tables["reports"]
     assert (reports[reports.dictated < 14 * MINUTES_PER_DAY].status == "sent").all()
     over = tables["sittings"][tables["sittings"].used > tables["sittings"].available]
+    assert len(over) > 0, "no report longer than a sitting was drawn: the test proves nothing"
     # An overrun sitting signed exactly one report, the long one.
     for _, s in over.iterrows():
         signs = tables["signoffs"]
@@ -141,6 +166,13 @@ def test_a_longer_report_than_any_sitting_is_signed_alone_not_stuck():
     ({**PATTERN, "sittings": [{"start": "17:00", "minutes": -5}]}, "minutes", "> 0"),
     ({**PATTERN, "away": {"dr_who": [3]}}, "away", "unknown doctor"),
     ({**PATTERN, "names": ["a", "b"]}, "doctors", "either 'count' or 'names'"),
+    ({**PATTERN, "sittings": [{"days": [], "minutes": 30}]}, "days", "at least 1"),
+    ({**PATTERN, "sittings": [{"days": ["tue", "tue"], "minutes": 30}]}, "days", "twice"),
+    ({**PATTERN, "leave_weeks": 52}, "leave_weeks", "< 52"),
+    ({**PATTERN, "time_per_report": {"dist": "exponential", "mean": float("inf")}},
+     "time_per_report", "finite"),
+    ({**PATTERN, "time_per_report": {"dist": "empirical", "values": [3, float("inf")]}},
+     "time_per_report", "finite"),
 ])
 def test_bad_doctor_patterns_are_clear_errors(doctors, field, words):
     with pytest.raises(ScenarioError) as err:

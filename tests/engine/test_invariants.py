@@ -192,7 +192,8 @@ def check_reports(tables: dict[str, pd.DataFrame]) -> None:
     assert (r[self_sent].sent.isna() | (r[self_sent].sent == r[self_sent].validated)).all()
     assert (r.sent.isna() | r.validated.notna()).all()
     assert (r[~front].validated.isna() | r[~front].typed.notna()).all()
-    assert set(r.status) <= {"sent", "awaiting_sending", "awaiting_validation", "awaiting_typing"}
+    assert set(r.status) <= {"sent", "awaiting_sending", "awaiting_validation", "awaiting_typing",
+                             "in_rework"}
     tasks = tables["tasks"]
     # A report may be typed in several sittings: it is typed when the last one is done.
     report_tasks = tasks[tasks.report_id >= 0].groupby(["report_id", "kind"]).finished

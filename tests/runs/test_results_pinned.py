@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "f40f685731a57e9970ea0b85e43c753f998a93dd2ba7bc718e0d5a19b2f6de2a"
+PINNED = "d140a323e020f0022e0797d68d02ee72f94530df04e2827aaf4aea3cd4808129"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:

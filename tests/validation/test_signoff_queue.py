@@ -49,15 +49,21 @@ def stationary_leftover(lam: float, k: int, n: int = N_STATES) -> np.ndarray:
     return pi / pi.sum()
 
 
-def expected_wait_minutes(lam: float, s: float, k: int) -> float:
-    """E[typed -> signed] of a random report, from the exact chain (see module docstring)."""
+def expected_parts(lam: float, s: float, k: int) -> tuple[float, float]:
+    """(E[W] extra days waited, E[s ((X + J) mod K + 1)] minutes of signing in the sitting)."""
     pi = stationary_leftover(lam, k)
     a = stats.poisson.pmf(np.arange(N_STATES), lam)
     # J: uniform on 0..A' with A' ~ Poisson(lam)
     j = np.array([sum(a[m] / (m + 1) for m in range(i, N_STATES)) for i in range(N_STATES)])
     pos = np.convolve(pi, j)[:N_STATES]  # law of X + J
     n = np.arange(N_STATES)
-    return 6 * 60 + MINUTES_PER_DAY * float(pos @ (n // k)) + s * float(pos @ (n % k + 1))
+    return float(pos @ (n // k)), s * float(pos @ (n % k + 1))
+
+
+def expected_wait_minutes(lam: float, s: float, k: int) -> float:
+    """E[typed -> signed] of a random report, from the exact chain (see module docstring)."""
+    days, signing = expected_parts(lam, s, k)
+    return 6 * 60 + MINUTES_PER_DAY * days + signing
 
 
 def bulk_scenario(horizon_days: int, warmup_days: int) -> dict:
@@ -86,10 +92,20 @@ def test_the_exact_chain_is_right_in_a_case_done_by_hand():
 
 
 def test_sign_off_wait_matches_the_bulk_service_queue():
+    """Mean total wait, and separately its two parts: whole days waited (queue beyond K) and
+    the position within the sitting (so an off-by-one in the batch order shows too)."""
     scenario = build(bulk_scenario(horizon_days=100, warmup_days=20))
-    means = []
+    waits, days, signing = [], [], []
     for rep in range(30):
-        delays = replicate(scenario, seed=11, replication=rep, events=False).report_delays
-        means.append(delays.wait_signoff_days.mean() * MINUTES_PER_DAY)
-    assert_mean_matches(means, expected_wait_minutes(LAMBDA, S, K),
+        r = replicate(scenario, seed=11, replication=rep, events=True).events["reports"]
+        r = r[(r.dictated >= 20 * MINUTES_PER_DAY) & (r.dictated < 100 * MINUTES_PER_DAY)]
+        wait = r.validated - r.typed
+        rest = wait - (18 * 60 - r.typed % MINUTES_PER_DAY)  # 1440 W + s (position + 1)
+        waits.append(wait.mean())
+        days.append((rest // MINUTES_PER_DAY).mean())
+        signing.append((rest % MINUTES_PER_DAY).mean())
+    e_days, e_signing = expected_parts(LAMBDA, S, K)
+    assert_mean_matches(waits, expected_wait_minutes(LAMBDA, S, K),
                         "mean wait from typed to signed (min)")
+    assert_mean_matches(days, e_days, "mean extra days waited for a sitting")
+    assert_mean_matches(signing, e_signing, "mean minutes into the sitting when signed")
