@@ -98,8 +98,9 @@ def cmd_compare(args) -> int:
     if baseline not in names:
         raise UsageError(f"--baseline '{baseline}' is not one of the scenarios {names}")
     out = output_folder(args.out)
-    print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "
-          f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
+    if not args.quiet:
+        print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "
+              f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
     writers = [RunWriter(out / s.name, s, header=f"resolved from {f}")
                for s, f in zip(scenarios, files)]
     progress = Progress(f"compare {len(scenarios)} scenarios: replications",
