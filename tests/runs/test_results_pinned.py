@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "93230973749e200278f5c53aa3fe08c93fde9e9344aa4e1b23cda76c64ce9904"
+PINNED = "d140a323e020f0022e0797d68d02ee72f94530df04e2827aaf4aea3cd4808129"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
