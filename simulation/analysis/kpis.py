@@ -98,8 +98,20 @@ def visit_kpis(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> 
     }
 
 
-STAGES = (("wait_typing", "dictated", "typing_started"), ("typing", "typing_started", "typed"),
-          ("wait_signoff", "typed", "validated"), ("sending", "validated", "sent"))
+STAGES = ("wait_typing", "typing", "wait_signoff", "sending")
+
+
+def stage_lengths(sent: pd.DataFrame) -> pd.DataFrame:
+    """Calendar days each sent report spent in each stage; the four add up to its delay.
+
+    dictated -> typing starts -> typed -> signed (rework included) -> sent. Front-end
+    reports are never typed: their typing stages are zero and sign-off counts from dictation.
+    """
+    typed = sent.typed.fillna(sent.dictated)
+    started = sent.typing_started.fillna(sent.dictated)
+    return pd.DataFrame({"wait_typing": started - sent.dictated, "typing": typed - started,
+                         "wait_signoff": sent.validated - typed,
+                         "sending": sent.sent - sent.validated}) / MINUTES_PER_DAY
 WITHIN_DAYS = 8  # the share sent within 8 days is what hospitals publish (CHUV 2013-2019)
 
 
@@ -143,12 +155,9 @@ def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
         s, u = sent.target_days == target, unsent.target_days == target
         out[f"report_on_time_share_j{target}"] = _ratio(
             (day_gap[s] <= target).sum(), s.sum() + late_unsent[u].sum())
-    for stage, a, b in STAGES:
-        # Front-end reports have no typing: their typing stages are zero, not missing.
-        length = ((sent[b] - sent[a]).fillna(0.0) if stage in ("wait_typing", "typing")
-                  else sent[b] - sent[a]) / MINUTES_PER_DAY
-        if stage == "wait_signoff":
-            length = (sent.validated - sent.typed.fillna(sent.dictated)) / MINUTES_PER_DAY
+    stages = stage_lengths(sent)
+    for stage in STAGES:
+        length = stages[stage]
         out[f"stage_{stage}_mean_days"] = _mean(length)
         out[f"stage_{stage}_median_days"] = float(length.median()) if len(length) else float("nan")
         out[f"stage_{stage}_p90_days"] = _p90(length)
@@ -301,13 +310,9 @@ def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf)
     """Delay and stage lengths in calendar days of each report of the window that was sent."""
     r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)
                 & (reports.status == "sent")]
-    day = lambda a, b: ((r[b] - r[a]) / MINUTES_PER_DAY).to_numpy()  # noqa: E731
+    stages = stage_lengths(r)
     return pd.DataFrame({"department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
                          "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
-                         "delay_days": day("dictated", "sent"),
-                         "wait_typing_days": day("dictated", "typing_started"),
-                         "typing_days": day("typing_started", "typed"),
-                         "wait_signoff_days": ((r.validated - r.typed.fillna(r.dictated))
-                                               / MINUTES_PER_DAY).to_numpy(),
-                         "sending_days": day("validated", "sent"),
+                         "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
+                         **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
                          "doctor_minutes": r.doctor_minutes.to_numpy()})
