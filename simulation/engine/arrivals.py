@@ -2,6 +2,8 @@
 
 Rates are piecewise constant per hour of day, so the non-homogeneous Poisson process is
 generated exactly: a Poisson count per (day, hour) and uniform times within the hour.
+Draws are prefix-stable: a longer horizon adds arrivals after the shorter one's, it never
+moves the earlier ones (so delays can be checked to be horizon-free arrival by arrival).
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ def profile_arrivals(
     rates[~_open_day_mask(calendar)] = 0.0
     counts = rng.poisson(rates).ravel()
     starts = (days[:, None] * MINUTES_PER_DAY + np.arange(24)[None, :] * 60).ravel()
-    times = np.repeat(starts, counts) + rng.random(counts.sum()) * 60.0
+    # The minutes within the hour come from a child stream: drawn after the counts from
+    # the same generator, the first day's arrivals would move with the horizon.
+    minutes = rng.spawn(1)[0].random(counts.sum()) * 60.0
+    times = np.repeat(starts, counts) + minutes
     times.sort()
     return times
 

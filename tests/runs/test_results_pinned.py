@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "d140a323e020f0022e0797d68d02ee72f94530df04e2827aaf4aea3cd4808129"
+PINNED = "5086b2d9b40008c277c85ceb17a482a76c331b47471108cef0887d651811f1f9"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
