@@ -29,12 +29,14 @@ _EXPORTS = {
     "load_scenario": "simulation.scenario.composition",
     "RunResult": "simulation.runs.runner",
     "run": "simulation.runs.api",
+    "compare": "simulation.runs.api",
+    "Comparison": "simulation.runs.api",
     "Executor": "simulation.runs.executors",
     "make_executor": "simulation.runs.factory",
 }
 
 if TYPE_CHECKING:
-    from simulation.runs.api import run
+    from simulation.runs.api import Comparison, compare, run
     from simulation.runs.executors import Executor
     from simulation.runs.factory import make_executor
     from simulation.runs.runner import RunResult
@@ -57,5 +59,5 @@ def __dir__() -> list[str]:
     return sorted([*globals(), *_EXPORTS])
 
 
-__all__ = ["Scenario", "ScenarioError", "RunResult", "load_scenario", "run", "dump_yaml",
-           "json_schema", "make_executor", "Executor", "__version__"]
+__all__ = ["Scenario", "ScenarioError", "RunResult", "Comparison", "load_scenario", "run",
+           "compare", "dump_yaml", "json_schema", "make_executor", "Executor", "__version__"]

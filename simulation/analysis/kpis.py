@@ -178,7 +178,7 @@ def doctor_kpis(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.Data
         else float("nan"),
         "sitting_use": _ratio(sit.used.sum(), sit.available.sum()),
         "signoff_backlog": float(((reports.status_at_horizon == "awaiting_validation")
-                                  & (reports.dictated < horizon) & (reports.doctor != "")).sum())
+                                  & (reports.dictated < horizon) & reports.doctor.notna()).sum())
         if modelled else float("nan"),
     }
 
@@ -203,6 +203,7 @@ def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Dat
     out = {
         "interruptions": float(n_int),
         "interruptions_per_deferrable_hour": _ratio(n_int, deferrable.minutes.sum() / 60),
+        "interruptions_per_worked_hour": _ratio(n_int, busy / 60),
         "interrupted_task_share": _ratio((done.n_interruptions > 0).sum(), len(done)),
         "interrupted_time_share": _ratio(hit_time, busy),
         "resumption_hours": float(t.resumption.sum() / 60),
@@ -246,7 +247,9 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
                             "utilisation": (busy / on_duty.where(on_duty > 0)).to_numpy(),
                             "interruptions": n_int.to_numpy(),
                             "interruptions_per_hour":
-                                (n_int / (on_duty.where(on_duty > 0) / 60)).to_numpy()})
+                                (n_int / (on_duty.where(on_duty > 0) / 60)).to_numpy(),
+                            "interruptions_per_worked_hour":
+                                (n_int / (busy.where(busy > 0) / 60)).to_numpy()})
         by_cat = by_cat.reindex(index=names, columns=categories, fill_value=0.0)
         for cat in categories:
             out[f"share_{cat}"] = (by_cat[cat] / busy.where(busy > 0)).to_numpy()

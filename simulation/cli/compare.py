@@ -76,16 +76,12 @@ def load_all(files: list[Path], overrides: list[str]):
 
 def cmd_compare(args) -> int:
     """``secsim compare``: paired runs of several scenarios, comparison table and report."""
-    import pandas as pd
-
-    from simulation.analysis.compare import compare
     from simulation.cli.common import output_folder
     from simulation.cli.progress import Progress
     from simulation.errors import UsageError
     from simulation.reporting.terminal import comparison_table
+    from simulation.runs.api import compare
     from simulation.runs.factory import make_executor
-    from simulation.runs.output import RunWriter
-    from simulation.runs.runner import run_many
 
     if args.replications < 2:
         raise UsageError("--replications must be at least 2 for confidence intervals")
@@ -101,40 +97,23 @@ def cmd_compare(args) -> int:
     if not args.quiet:
         print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "
               f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
-    writers = [RunWriter(out / s.name, s, header=f"resolved from {f}")
-               for s, f in zip(scenarios, files)]
     progress = Progress(f"compare {len(scenarios)} scenarios: replications",
                         len(scenarios) * args.replications, enabled=not args.quiet)
-
-    def on_rep(j, rep):
-        writers[j](rep)
-        progress.step()
-
     try:
-        results = run_many(scenarios, args.replications, args.seed,
-                           make_executor("processes", args.workers), events=args.events,
-                           on_replication=on_rep)
-    except BaseException:
+        result = compare(scenarios, args.replications, args.seed, baseline,
+                         executor=make_executor("processes", args.workers), out=out,
+                         events=args.events, on_replication=lambda j, rep: progress.step(),
+                         headers=[f"resolved from {f}" for f in files])
+    finally:
         progress.finish()
-        for w in writers:
-            w.close()  # what was written stays readable
-        raise
-    progress.finish()
-    for w, r in zip(writers, results):
-        w.close(r, {"replications_requested": args.replications, "compare_baseline": baseline})
+    for r in result.results.values():
         for rep, err in r.failures:
             print(f"{r.scenario.name}: replication {rep} failed: {err}", file=sys.stderr)
-    usable = {r.scenario.name: r.kpis for r in results if not r.kpis.empty}
-    if baseline not in usable:
+    if result.table.empty:
         print("the baseline has no completed replication: no comparison written",
               file=sys.stderr)
         return 1
-    table = compare(usable, baseline)
-    table.to_parquet(out / "comparison.parquet", index=False)
-    table.to_csv(out / "comparison.csv", index=False)
-    pd.Series({"baseline": baseline, "seed": args.seed,
-               "replications": args.replications}).to_json(out / "comparison.json")
-    print(comparison_table(table, baseline, list(usable)))
+    print(comparison_table(result.table, baseline, list(result.table.scenario.unique())))
     print(f"\nPaired differences to '{baseline}' (common random numbers); * = 95% CI excludes 0.")
     print(f"Written: {out}/comparison.csv, comparison.parquet, one folder per scenario")
     if not args.no_report:
@@ -142,7 +121,7 @@ def cmd_compare(args) -> int:
 
         path = write_comparison_report(out)
         print(f"Report: {path}  (open it in a browser; it needs no network)")
-    if any(r.interrupted for r in results):
+    if result.interrupted:
         print("interrupted: the comparison covers the replications completed", file=sys.stderr)
         return 130
-    return 1 if any(r.failures for r in results) else 0
+    return 1 if any(r.failures for r in result.results.values()) else 0

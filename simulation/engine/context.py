@@ -67,18 +67,20 @@ class Context:
 
     def new_task(self, kind: str, department: str, stream: str, category: str, urgent: bool,
                  work: float, on_done=None, ref=None, resume_costs=None,
-                 route_u: float = math.nan, on_start=None) -> WorkItem:
+                 route_u: float = math.nan, on_start=None, key: str = "") -> WorkItem:
         """Create a task (not a call or a visit), record it and hand it to the secretariat.
 
         ``resume_costs``: the task's pre-drawn resumption costs (``engine.draws``); without
         them a deferrable task gets the next row of its stream and kind, in creation order.
+        ``key`` names the task the same way in every scenario (``department:stream:index``,
+        plus ``:role`` for a report's or a booking's tasks).
         """
         if resume_costs is None and not urgent:
             resume_costs = self._resumption_rows(department, stream, kind)()
         item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
                         self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref,
                         resume_costs=resume_costs, route_u=route_u,
-                        on_start=on_start)
+                        on_start=on_start, key=key)
         self.recorder.tasks.append(item)
         self.secretariat.submit(item)
         return item

@@ -50,7 +50,8 @@ class _Source(ScheduledArrivals):
             if u < online.share:
                 self.ctx.new_task("online_check", self.department, self.name,
                                   online.check_category, False, float(self.online_check[i]),
-                                  resume_costs=self.online_resume[i])
+                                  resume_costs=self.online_resume[i],
+                                  key=f"{self.department}:{self.name}:{i}:online_check")
             return
         self.come_in(i)
 
@@ -182,7 +183,8 @@ class Desk(_Source):
     def come_in(self, i: int) -> None:
         ctx = self.ctx
         now = ctx.env.now
-        visit = Visit(ctx.next_id(), self.department, self.name, self.stream.audit_category, now)
+        visit = Visit(ctx.next_id(), self.department, self.name, self.stream.audit_category, now,
+                      i)
         visit.patience = float(self.patience[i])
         ctx.recorder.visits.append(visit)
         if not ctx.hours.is_open(now):
@@ -242,4 +244,5 @@ class TaskSource(_Source):
         ctx.new_task(self.kind, self.department, self.name, self.stream.audit_category, urgent,
                      float(self.durations[i]),
                      route_u=float(self.route_u[i]) if urgent else np.nan,
-                     resume_costs=None if urgent else self.resume[i])
+                     resume_costs=None if urgent else self.resume[i],
+                     key=f"{self.department}:{self.name}:{i}")

@@ -50,6 +50,9 @@ class Recorder:
         if end > start:
             self.segments.append((sec.name, sec.team, item.id, item.kind, item.department,
                                   item.category, item.urgent, start, end, reason))
+            item.worked += end - start
+            if isinstance(item.ref, (CallAttempt, Visit)):
+                item.ref.worked += end - start
 
     def interruption(self, sec: Secretary, item: WorkItem, by: WorkItem, time: float):
         """Record that ``by`` interrupted ``item``."""
@@ -65,21 +68,25 @@ class Recorder:
                horizon: float | None = None) -> dict[str, pd.DataFrame]:
         """Every record as a typed DataFrame; open work gets its status at the end of the run."""
         rows = {
-            "calls": [(c.id, c.caller, c.attempt, c.leg, c.department, c.stream, c.category,
+            "calls": [(c.id, f"{c.department}:{c.stream}:{c.index}", c.caller, c.attempt,
+                       c.leg, c.department, c.stream, c.category,
                        c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
-                       c.answered, c.ended, c.secretary, c.service, c.patience, c.transferred,
-                       c.redial_at)
+                       c.answered, c.ended, c.secretary, c.service, c.worked, c.patience,
+                       c.transferred, c.redial_at)
                       for c in self.calls],
-            "visits": [(v.id, v.department, v.stream, v.category, v.arrival,
+            "visits": [(v.id, f"{v.department}:{v.stream}:{v.index}", v.department, v.stream,
+                        v.category, v.arrival,
                         "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
-                        v.secretary) for v in self.visits],
-            "tasks": [(t.id, t.kind, t.department, t.stream, t.category, t.urgent, t.created,
-                       t.first_start, t.finished, t.nominal, t.resumption, t.n_interruptions,
+                        v.secretary, v.worked) for v in self.visits],
+            "tasks": [(t.id, t.key, t.kind, t.department, t.stream, t.category, t.urgent,
+                       t.created, t.first_start, t.finished, t.nominal, t.worked, t.resumption,
+                       t.n_interruptions,
                        "done" if not math.isnan(t.finished) else "backlog", t.work + t.resume_left,
                        t.secretary, t.ref.id if isinstance(t.ref, Report) else -1,
                        t.remaining_at_horizon)
                       for t in self.tasks],
-            "reports": [(r.id, r.department, r.stream, r.mode, r.dictated, r.typing_started,
+            "reports": [(r.id, f"{r.department}:{r.stream}:{r.index}", r.department, r.stream,
+                         r.mode, r.dictated, r.typing_started,
                          r.typed, r.validated, r.sent, r.target_days, report_status(r),
                          r.doctor, r.doctor_minutes, r.reworks, r.status_at_horizon)
                         for r in self.reports],
@@ -92,24 +99,36 @@ class Recorder:
             "sittings": self.sittings,
             "period": [(warmup, end if horizon is None else horizon, end)],
         }
-        return {name: pd.DataFrame(rows[name], columns=list(SCHEMAS[name])).astype(SCHEMAS[name])
-                for name in TABLES}
+        frames = {name: pd.DataFrame(rows[name], columns=list(SCHEMAS[name]))
+                  .astype(SCHEMAS[name]) for name in TABLES}
+        # Missing values are nulls (no '' or -1 placeholders), so they read as missing
+        # in pandas, Arrow and SQL alike.
+        for name, columns in NULLABLE.items():
+            df = frames[name]
+            for col in columns:
+                if df[col].dtype == _I:
+                    df[col] = df[col].astype("Int64").mask(df[col] < 0)
+                else:
+                    df[col] = df[col].mask(df[col] == "")
+        return frames
 
 
 _S, _F, _I, _B = "str", "float64", "int64", "bool"
 # Column types of every event table (times in minutes since day 0, 00:00).
 SCHEMAS: dict[str, dict[str, str]] = {
-    "calls": {"call_id": _I, "caller_id": _I, "attempt": _I, "leg": _S, "department": _S,
-              "stream": _S, "category": _S, "arrival": _F, "outcome": _S, "answered": _F,
-              "ended": _F, "secretary": _S, "service": _F, "patience": _F, "transferred": _B,
-              "redial_at": _F},
-    "visits": {"visit_id": _I, "department": _S, "stream": _S, "category": _S, "arrival": _F,
-               "outcome": _S, "started": _F, "ended": _F, "secretary": _S},
-    "tasks": {"task_id": _I, "kind": _S, "department": _S, "stream": _S, "category": _S,
-              "urgent": _B, "created": _F, "first_start": _F, "finished": _F, "work": _F,
-              "resumption": _F, "n_interruptions": _I, "status": _S, "remaining": _F,
-              "secretary": _S, "report_id": _I, "remaining_at_horizon": _F},
-    "reports": {"report_id": _I, "department": _S, "stream": _S, "mode": _S, "dictated": _F,
+    "calls": {"call_id": _I, "caller_key": _S, "caller_id": _I, "attempt": _I, "leg": _S,
+              "department": _S, "stream": _S, "category": _S, "arrival": _F, "outcome": _S,
+              "answered": _F, "ended": _F, "secretary": _S, "service": _F, "worked": _F,
+              "patience": _F, "transferred": _B, "redial_at": _F},
+    "visits": {"visit_id": _I, "visit_key": _S, "department": _S, "stream": _S,
+               "category": _S, "arrival": _F, "outcome": _S, "started": _F, "ended": _F,
+               "secretary": _S, "worked": _F},
+    "tasks": {"task_id": _I, "task_key": _S, "kind": _S, "department": _S, "stream": _S,
+              "category": _S, "urgent": _B, "created": _F, "first_start": _F, "finished": _F,
+              "work": _F, "worked": _F, "resumption": _F, "n_interruptions": _I, "status": _S,
+              "remaining": _F, "secretary": _S, "report_id": _I, "remaining_at_horizon": _F},
+    "reports": {"report_id": _I, "report_key": _S, "department": _S, "stream": _S,
+                "mode": _S, "dictated": _F,
                 "typing_started": _F, "typed": _F, "validated": _F, "sent": _F,
                 "target_days": _I, "status": _S, "doctor": _S, "doctor_minutes": _F,
                 "reworks": _I, "status_at_horizon": _S},
@@ -124,6 +143,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
                  "end": _F},
     "sittings": {"doctor": _S, "department": _S, "start": _F, "available": _F, "used": _F},
     "period": {"warmup_end": _F, "horizon": _F, "end": _F},
+}
+# Columns whose missing values are nulls: who was never assigned, what never happened.
+NULLABLE: dict[str, tuple[str, ...]] = {
+    "calls": ("secretary",), "visits": ("secretary",), "tasks": ("secretary", "report_id"),
+    "reports": ("doctor", "status_at_horizon"),
 }
 
 

@@ -65,7 +65,7 @@ class ReportPipeline(ScheduledArrivals):
         ctx = self.ctx
         doctor = self.signoff.names[self.doctor[i]] if self.signoff is not None else ""
         report = Report(ctx.next_id(), self.department, self.name, str(self.modes[i]),
-                        ctx.env.now, self.stream.target_days, doctor)
+                        ctx.env.now, self.stream.target_days, doctor, i)
         ctx.recorder.reports.append(report)
         if report.mode == FRONT_END:
             self._front_end(report, i)
@@ -74,11 +74,12 @@ class ReportPipeline(ScheduledArrivals):
         session = self.stream.typing_session
         sittings = 1 if session is None else max(1, round(work / session))
         report.sittings_left = sittings
-        for _ in range(sittings):
+        for k in range(sittings):
             ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
                          False, work / sittings, ref=report,
                          on_done=lambda item, now: self._sitting_done(report, i),
-                         on_start=self._typing_started)
+                         on_start=self._typing_started,
+                         key=f"{self._key(i)}:typing" + (f"{k + 1}" if sittings > 1 else ""))
 
     def _front_end(self, report: Report, i: int) -> None:
         if self.signoff is None:
@@ -121,11 +122,16 @@ class ReportPipeline(ScheduledArrivals):
             report.in_rework = True
             self.ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
                               False, float(self.rework_typing[i]), ref=report,
-                              on_done=lambda item, now: self._reworked(report, i))
+                              on_done=lambda item, now: self._reworked(report, i),
+                              key=f"{self._key(i)}:rework")
             return
         report.validated = self.ctx.env.now
         self.ctx.new_task("sending", self.department, self.name, self.stream.audit_category,
-                          False, float(self.sending[i]), on_done=self._sent, ref=report)
+                          False, float(self.sending[i]), on_done=self._sent, ref=report,
+                          key=f"{self._key(i)}:sending")
+
+    def _key(self, i: int) -> str:
+        return f"{self.department}:{self.name}:{i}"
 
     def _reworked(self, report: Report, i: int) -> None:
         report.in_rework = False

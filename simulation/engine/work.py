@@ -21,15 +21,18 @@ class WorkItem:
         "id", "kind", "department", "stream", "category", "urgent", "created", "work",
         "nominal", "resumption", "n_interruptions", "first_start", "finished", "status",
         "rank", "on_start", "on_done", "ref", "secretary", "pending_resume", "resume_left",
-        "pauses", "resume_costs", "route_u", "remaining_at_horizon",
+        "pauses", "resume_costs", "route_u", "remaining_at_horizon", "key", "worked",
     )
 
     def __init__(self, id: int, kind: str, department: str, stream: str, category: str,
                  urgent: bool, created: float, work: float, rank: int,
                  on_done: Callable[[WorkItem, float], None] | None = None, ref: object = None,
                  on_start: Callable[[WorkItem, object], None] | None = None,
-                 resume_costs: Sequence[float] | None = None, route_u: float = math.nan):
+                 resume_costs: Sequence[float] | None = None, route_u: float = math.nan,
+                 key: str = ""):
         self.id = id
+        self.key = key  # the same task in every scenario: 'department:stream:index[:role]'
+        self.worked = 0.0  # minutes worked on it, penalties and resumption included
         self.kind = kind
         self.department = department
         self.stream = stream
@@ -68,7 +71,7 @@ class CallAttempt:
     __slots__ = (
         "id", "caller", "attempt", "leg", "department", "stream", "category", "arrival",
         "outcome", "answered", "ended", "secretary", "service", "patience", "transfer_u",
-        "queued", "transferred", "redial_at", "draws", "index",
+        "queued", "transferred", "redial_at", "draws", "index", "worked",
     )
 
     def __init__(self, id, caller, attempt, leg, department, stream, category, arrival,
@@ -93,16 +96,19 @@ class CallAttempt:
         self.redial_at = float("nan")  # when the caller will call again, if he will
         self.draws = draws  # the caller's draws for every attempt (engine.draws.CallDraws)
         self.index = index  # ... at this index
+        self.worked = 0.0  # minutes the secretary spent on it (specialty penalty included)
 
 
 class Visit:
     """A patient coming to the desk."""
 
     __slots__ = ("id", "department", "stream", "category", "arrival", "outcome", "started",
-                 "ended", "secretary", "patience")
+                 "ended", "secretary", "patience", "index", "worked")
 
-    def __init__(self, id, department, stream, category, arrival):
+    def __init__(self, id, department, stream, category, arrival, index=-1):
         self.id = id
+        self.index = index  # rank of the visit in its stream (the same in every scenario)
+        self.worked = 0.0
         self.department = department
         self.stream = stream
         self.category = category
@@ -119,10 +125,11 @@ class Report:
 
     __slots__ = ("id", "department", "stream", "mode", "dictated", "typing_started", "typed",
                  "validated", "sent", "target_days", "sittings_left", "doctor", "doctor_minutes",
-                 "reworks", "status_at_horizon", "in_rework")
+                 "reworks", "status_at_horizon", "in_rework", "index")
 
-    def __init__(self, id, department, stream, mode, dictated, target_days, doctor=""):
+    def __init__(self, id, department, stream, mode, dictated, target_days, doctor="", index=-1):
         self.id = id
+        self.index = index  # rank of the dictation in its stream (the same in every scenario)
         self.department = department
         self.stream = stream
         self.mode = mode

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simulation.analysis import kpis
+from simulation.analysis.events import with_calendar_columns
 from simulation.analysis.stats import summarise
 from simulation.engine.model import simulate, with_follow_up
 from simulation.engine.staff import open_day_mask
@@ -97,6 +98,7 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
     for df in (dept_rows, staff, hourly, delays):
         df.insert(0, "replication", replication)
     if events:
+        tables = with_calendar_columns(tables, cal.start_weekday)
         for df in tables.values():
             df.insert(0, "replication", replication)
     return Replication(replication, dept_rows, staff, hourly, delays,

@@ -21,9 +21,17 @@ from simulation.scenario.schema import Scenario
 NAMED = ("departments", "streams", "teams", "secretaries", "shifts")
 
 
+# Keys that say which kind a mapping is (a distribution, a stream): a child that changes
+# the kind replaces the mapping, since the parent's other fields belong to the old kind.
+KIND_KEYS = ("dist", "type")
+
+
 def deep_merge(base: Any, over: Any) -> Any:
-    """``over`` merged onto ``base``: mappings key by key, anything else replaced."""
+    """``over`` merged onto ``base``: mappings key by key, anything else replaced (and a
+    mapping whose kind changes, e.g. ``dist: lognormal`` -> ``dist: exponential``)."""
     if isinstance(base, Mapping) and isinstance(over, Mapping):
+        if any(k in over and k in base and over[k] != base[k] for k in KIND_KEYS):
+            return over
         out = dict(base)
         for key, value in over.items():
             out[key] = deep_merge(base[key], value) if key in base else value

@@ -78,8 +78,14 @@ def _sentence(err: dict, data: Any) -> tuple[str, str]:
     got = err.get("input")
     if kind == "extra_forbidden":
         field = path.rsplit(".", 1)[-1]
-        close = difflib.get_close_matches(field, _all_field_names(), n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else "; remove it (see docs/scenario.md)"
+        names = _all_field_names()
+        close = difflib.get_close_matches(field, [n for n in names if n != field], n=1)
+        if field in names:
+            hint = (f"; this kind has no '{field}' (other kinds do): remove it, or change "
+                    "the kind (see docs/scenario.md)")
+        else:
+            hint = (f"; did you mean '{close[0]}'?" if close
+                    else "; remove it (see docs/scenario.md)")
         return path, f"unknown field '{field}'{hint}"
     if kind == "missing":
         return path, "is required but missing; add it (see docs/scenario.md)"

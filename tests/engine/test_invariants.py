@@ -188,7 +188,7 @@ def check_reports(tables: dict[str, pd.DataFrame]) -> None:
     front = r["mode"] == "front_end"
     assert r[front].typed.isna().all()
     # Without doctors the doctor sends a front-end report himself; with doctors a secretary.
-    self_sent = front & (r.doctor == "")
+    self_sent = front & r.doctor.isna()
     assert (r[self_sent].sent.isna() | (r[self_sent].sent == r[self_sent].validated)).all()
     assert (r.sent.isna() | r.validated.notna()).all()
     assert (r[~front].validated.isna() | r[~front].typed.notna()).all()
@@ -196,7 +196,7 @@ def check_reports(tables: dict[str, pd.DataFrame]) -> None:
                              "in_rework"}
     tasks = tables["tasks"]
     # A report may be typed in several sittings: it is typed when the last one is done.
-    report_tasks = tasks[tasks.report_id >= 0].groupby(["report_id", "kind"]).finished
+    report_tasks = tasks[tasks.report_id.notna()].groupby(["report_id", "kind"]).finished
     last, unfinished = report_tasks.max(), report_tasks.apply(lambda f: f.isna().any())
     for rep in r[~front & (r.reworks == 0)].itertuples():
         if not math.isnan(rep.typed):

@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "5086b2d9b40008c277c85ceb17a482a76c331b47471108cef0887d651811f1f9"
+PINNED = "9b2dea1ebec4fe735a4740db132a26c0e5b1049d5fa1971801c46e5f35fd18f0"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:

@@ -120,7 +120,7 @@ def test_front_end_voice_recognition_removes_secretary_typing(tmp_path):
     sent = t["reports"][t["reports"].status == "sent"]
     assert len(sent) > 0 and (sent["mode"] == "front_end").all() and sent.typed.isna().all()
     # The baseline's doctors sign in sittings and a secretary sends the report.
-    assert (sent.sent >= sent.validated).all() and (sent.doctor != "").all()
+    assert (sent.sent >= sent.validated).all() and sent.doctor.notna().all()
     sending = t["tasks"][t["tasks"].kind == "sending"]
     assert set(sending.report_id) >= set(sent.report_id)
     # Without doctors the doctor sends it himself at validation: no secretary at all.
