@@ -6,6 +6,7 @@ Kept light (no pandas, no SciPy) so that ``secsim --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from simulation.errors import UsageError
@@ -51,3 +52,12 @@ def load(path: str, overrides: list[str]):
     from simulation.scenario.composition import load_composed
 
     return load_composed(path, overrides)
+
+
+def print_warnings(scenario, source: str) -> None:
+    """Print on stderr what the scenario allows but a lead would not plan (lines or desks
+    open with nobody on duty); the scenario still runs."""
+    from simulation.scenario.cover import cover_warnings
+
+    for path, message in cover_warnings(scenario):
+        print(f"{source}: warning: {path}: {message}", file=sys.stderr)

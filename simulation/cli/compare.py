@@ -56,7 +56,7 @@ def scenario_files(paths: list[str]) -> list[Path]:
 
 def load_all(files: list[Path], overrides: list[str]):
     """Load every scenario, reporting all broken files at once before any run."""
-    from simulation.cli.common import load
+    from simulation.cli.common import load, print_warnings
     from simulation.errors import UsageError
 
     scenarios, errors = [], []
@@ -67,6 +67,8 @@ def load_all(files: list[Path], overrides: list[str]):
             errors.append(str(exc))
     if errors:
         raise UsageError("some scenarios are invalid, nothing was run:\n" + "\n".join(errors))
+    for f, scenario in zip(files, scenarios):
+        print_warnings(scenario, str(f))
     names = [s.name for s in scenarios]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

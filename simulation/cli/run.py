@@ -6,7 +6,14 @@ import json
 import sys
 from pathlib import Path
 
-from simulation.cli.common import add_overrides, add_quiet, load, output_folder, seed_type
+from simulation.cli.common import (
+    add_overrides,
+    add_quiet,
+    load,
+    output_folder,
+    print_warnings,
+    seed_type,
+)
 from simulation.errors import UsageError
 
 
@@ -41,6 +48,7 @@ def cmd_run(args) -> int:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     scenario = load(args.scenario, args.overrides)
+    print_warnings(scenario, args.scenario)
     out = Path(args.out) if args.out else (None if args.json else Path("outputs") / scenario.name)
     if out is not None:
         out = output_folder(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from simulation.cli.common import add_overrides, load
+from simulation.cli.common import add_overrides, load, print_warnings
 
 
 def register(sub) -> None:
@@ -17,7 +17,8 @@ def register(sub) -> None:
 
 
 def cmd_validate(args) -> int:
-    """Check each file; print one line per valid file and every problem of the others."""
+    """Check each file; print one line per valid file (and its warnings, on stderr) and
+    every problem of the others."""
     from simulation.scenario.io import ScenarioError, dump_yaml
 
     bad = 0
@@ -31,6 +32,7 @@ def cmd_validate(args) -> int:
         n_sec = len(scenario.secretaries())
         print(f"{path}: OK ({len(scenario.departments)} departments, {len(scenario.teams)} "
               f"teams, {n_sec} secretaries, {scenario.calendar.horizon_days} days)")
+        print_warnings(scenario, path)
         if args.print:
             print(dump_yaml(scenario))
     return 2 if bad else 0

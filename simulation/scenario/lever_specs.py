@@ -64,11 +64,18 @@ class BookingDesk(_Lever):
 
 
 class FrontBackSplit(_Lever):
-    """Some secretaries only do back-office work (typing, files) and are never interrupted."""
+    """Some secretaries only do back-office work (typing, files) and are never interrupted.
+
+    Given a number, the lever picks who moves so that the lines and desks keep someone on
+    duty at every open minute; when no choice can (two secretaries on staggered shifts),
+    it keeps the one with the fewest uncovered minutes and validation warns of the gaps.
+    """
 
     lever: Literal["front_back_split"]
     back_office: dict[str, int | list[str]] = Field(
-        description="Per team: how many secretaries (the last ones) or which ones go back office."
+        description="Per team: how many secretaries go back office (chosen so that someone "
+        "stays on duty whenever a line or desk is open; ties: the last listed) or which ones "
+        "(a list of names, moved whatever the cover)."
     )
     back_kinds: list[str] = Field(
         default_factory=lambda: ["typing", "sending", "patient_file"],

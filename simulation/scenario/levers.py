@@ -9,16 +9,20 @@ per-arrival diversion shares and durations through scale factors, never by redra
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 from collections.abc import Callable
 
 from pydantic import TypeAdapter
 
 from simulation.scenario import lever_specs as ls
+from simulation.scenario.cover import gap_minutes
 from simulation.scenario.distributions import Dist
 from simulation.scenario.io import ScenarioError, to_plain, validate
 from simulation.scenario.schema import REPORT_KINDS, URGENT_KINDS, Scenario
 
 _DIST = TypeAdapter(Dist)
+_MAX_JOINT_CHOICES = 5000  # back-office choices tried jointly (teams sharing lines interact)
 
 
 class LeverError(Exception):
@@ -153,8 +157,71 @@ def booking_desk(data: dict, lever: ls.BookingDesk) -> dict:
     return data
 
 
+def _named_back_office(team_name: str, team: dict, names: list[str], field: str) -> list[str]:
+    """The secretaries a user named for the back office, checked against the team."""
+    members = list(team["secretaries"])
+    where = f"{field}.{team_name}"
+    unknown = [n for n in names if n not in members]
+    if unknown:
+        raise LeverError(where, f"unknown secretary {', '.join(map(repr, unknown))} in team "
+                                f"'{team_name}'; name some of: {', '.join(members)}")
+    if len(set(names)) != len(names):
+        raise LeverError(where, f"names a secretary twice ({names}); list each once")
+    if not names or len(names) >= len(members):
+        raise LeverError(where, f"moves {len(names)} of the {len(members)} secretaries of team "
+                                f"'{team_name}'; name 1 to {len(members) - 1} of them so that "
+                                "someone stays in the front office, or give a number")
+    return list(names)
+
+
+def _back_office_candidates(team_name: str, team: dict, n: int, field: str) -> list[tuple]:
+    """Every choice of n secretaries of the team, the last listed first (the tie-break)."""
+    members = list(team["secretaries"])
+    if not 0 < n < len(members):
+        raise LeverError(f"{field}.{team_name}",
+                         f"team '{team_name}' has {len(members)} secretaries; move between 1 "
+                         f"and {max(len(members) - 1, 0)} so that some stay, or name them")
+    return [tuple(reversed(c)) for c in itertools.combinations(reversed(members), n)]
+
+
+def choose_back_office(data: dict, counts: dict[str, int], named: dict[str, list[str]],
+                       field: str = "back_office") -> dict[str, list[str]]:
+    """Who moves to the back office: per team in ``counts``, the secretaries whose leaving
+    keeps every open minute of every line and desk answered.
+
+    When no choice keeps full cover, the one leaving the fewest open minutes without anyone
+    on duty (summed over lines and desks, weekly pattern) is kept, and ``cover_warnings``
+    then names the gaps. Ties go to the last-listed secretaries. ``named`` secretaries move
+    whatever the cover.
+    """
+    options = {t: _back_office_candidates(t, _teams(data, t, field), n, field)
+               for t, n in counts.items()}
+    fixed = [n for names in named.values() for n in names]
+    if not options:
+        return dict(named)
+    scenario = Scenario.model_validate(data)
+
+    def gaps(away) -> int:
+        return gap_minutes(scenario, [*fixed, *away])
+
+    if math.prod(len(o) for o in options.values()) <= _MAX_JOINT_CHOICES:
+        best = min(itertools.product(*options.values()),
+                   key=lambda combo: gaps([n for c in combo for n in c]))
+    else:  # too many to try jointly: team by team, each given the earlier choices
+        best, away = [], []
+        for choices in options.values():
+            pick = min(choices, key=lambda c: gaps([*away, *c]))
+            best.append(pick)
+            away += pick
+    return {**named, **{t: list(c) for t, c in zip(options, best)}}
+
+
 def front_back_split(data: dict, lever: ls.FrontBackSplit) -> dict:
-    """Move some secretaries to back-office teams that never take urgent work."""
+    """Move some secretaries to back-office teams that never take urgent work.
+
+    A number of secretaries per team is a choice left to ``choose_back_office`` (keep the
+    lines and desks covered); a list of names moves those secretaries.
+    """
     urgent = [k for k in lever.back_kinds if k in URGENT_KINDS]
     if urgent:
         raise LeverError("back_kinds", f"{urgent} are urgent kinds; the back office takes only "
@@ -164,11 +231,14 @@ def front_back_split(data: dict, lever: ls.FrontBackSplit) -> dict:
     if unknown:
         raise LeverError("back_kinds", f"unknown kinds {unknown}; use some of {kinds}")
     front_kinds = [k for k in kinds if k not in lever.back_kinds]
+    named = {t: _named_back_office(t, _teams(data, t, "back_office"), c, "back_office")
+             for t, c in lever.back_office.items() if not isinstance(c, int)}
+    counts = {t: c for t, c in lever.back_office.items() if isinstance(c, int)}
+    chosen = choose_back_office(data, counts, named)
     pooled: dict = {"secretaries": {}, "departments": []}
-    for tname, choice in lever.back_office.items():
-        team = _teams(data, tname, "back_office")
-        moved = {n: team["secretaries"].pop(n)
-                 for n in _pick_secretaries(tname, team, choice, "back_office")}
+    for tname in lever.back_office:
+        team = data["teams"][tname]
+        moved = {n: team["secretaries"].pop(n) for n in chosen[tname]}
         if team["kinds"] != "all":
             front_kinds_team = [k for k in team["kinds"] if k not in lever.back_kinds]
         else:
