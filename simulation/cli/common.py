@@ -37,8 +37,10 @@ def output_folder(path: str | Path) -> Path:
 
 
 def add_quiet(p: argparse.ArgumentParser) -> None:
-    """``--quiet/-q``: no progress bar (results and errors are still printed)."""
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    """``--quiet/-q`` (every command): no progress bar and no status lines; results,
+    warnings and errors are still printed."""
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar or status lines (results, warnings and errors stay)")
 
 
 def add_overrides(p: argparse.ArgumentParser, example: str = "calendar.horizon_days=60") -> None:

@@ -15,6 +15,9 @@ def register(sub) -> None:
                    help="sweeps: KPI to draw (repeatable; default a few headline KPIs)")
     p.add_argument("--x", help="sweeps: swept parameter on the x axis")
     p.add_argument("--y", help="sweeps: second swept parameter (one line or heatmap row each)")
+    from simulation.cli.common import add_quiet
+
+    add_quiet(p)
     p.set_defaults(func=cmd_report)
 
 
@@ -31,7 +34,8 @@ def cmd_report(args) -> int:
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise UsageError(f"cannot read the results in '{folder}' ({type(exc).__name__}: "
                          f"{exc}); the run was probably stopped while writing: rerun it") from None
-    print(f"Report: {path}  (open it in a browser; it needs no network)")
+    if not args.quiet:
+        print(f"Report: {path}  (open it in a browser; it needs no network)")
     return 0
 
 

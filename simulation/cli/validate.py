@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from simulation.cli.common import add_overrides, load, print_warnings
+from simulation.cli.common import add_overrides, add_quiet, load, print_warnings
 
 
 def register(sub) -> None:
@@ -13,6 +13,7 @@ def register(sub) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario YAML files")
     add_overrides(p)
     p.add_argument("--print", action="store_true", help="print the resolved scenario (YAML)")
+    add_quiet(p)
     p.set_defaults(func=cmd_validate)
 
 
@@ -30,8 +31,9 @@ def cmd_validate(args) -> int:
             bad += 1
             continue
         n_sec = len(scenario.secretaries())
-        print(f"{path}: OK ({len(scenario.departments)} departments, {len(scenario.teams)} "
-              f"teams, {n_sec} secretaries, {scenario.calendar.horizon_days} days)")
+        if not args.quiet:
+            print(f"{path}: OK ({len(scenario.departments)} departments, {len(scenario.teams)} "
+                  f"teams, {n_sec} secretaries, {scenario.calendar.horizon_days} days)")
         print_warnings(scenario, path)
         if args.print:
             print(dump_yaml(scenario))
