@@ -18,6 +18,7 @@ import numpy as np
 from simulation.engine.arrivals import batch_arrivals, profile_arrivals
 from simulation.engine.context import Context, ScheduledArrivals
 from simulation.engine.doctors import SignOff
+from simulation.engine.draws import resumption_rows
 from simulation.engine.work import Report, WorkItem
 from simulation.scenario.schema import DictationStream
 
@@ -48,6 +49,11 @@ class ReportPipeline(ScheduledArrivals):
         typing = stream.typing.sample(rng("typing"), n)
         self.typing = np.where(self.modes == BACK_END, typing * vr.proofreading_factor, typing)
         self.sending = stream.sending.sample(rng("sending"), n)
+        # Sending and corrections happen in an order that depends on staffing: their
+        # resumption costs are drawn per report so they stay paired across scenarios.
+        cost = ctx.policy.resumption_cost
+        self.sending_resume = resumption_rows(cost, rng("sending_resumption"), n)
+        self.rework_resume = resumption_rows(cost, rng("rework_resumption"), n)
         if signoff is None:
             validation = stream.validation_delay.sample(rng("validation"), n)
             self.validation = np.where(self.modes == FRONT_END,
@@ -123,11 +129,13 @@ class ReportPipeline(ScheduledArrivals):
             self.ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
                               False, float(self.rework_typing[i]), ref=report,
                               on_done=lambda item, now: self._reworked(report, i),
+                              resume_costs=self.rework_resume[i],
                               key=f"{self._key(i)}:rework")
             return
         report.validated = self.ctx.env.now
         self.ctx.new_task("sending", self.department, self.name, self.stream.audit_category,
                           False, float(self.sending[i]), on_done=self._sent, ref=report,
+                          resume_costs=self.sending_resume[i],
                           key=f"{self._key(i)}:sending")
 
     def _key(self, i: int) -> str:

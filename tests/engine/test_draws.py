@@ -115,3 +115,20 @@ def test_whoever_phone_rings_is_chosen_by_the_items_own_uniform(u, expected):
     item = WorkItem(1, "call", *key[:2], key[3], True, 0.0, 3.0, 0, route_u=u)
     assert sec.submit(item)
     assert [s.name for s in staff if s.given] == [expected]
+
+
+def test_a_reports_sending_keeps_its_resumption_costs_across_staffing():
+    """Sending tasks are created in an order that depends on staffing; their resumption
+    costs are keyed by the report (its dictation rank), so they stay paired."""
+    def by_dictation(model: Model) -> dict:
+        model.run()
+        reports = sorted((r for r in model.recorder.reports if r.dictated < model.horizon),
+                         key=lambda r: (r.dictated, r.id))
+        rank = {r.id: k for k, r in enumerate(reports)}
+        return {rank[t.ref.id]: tuple(t.resume_costs) for t in model.recorder.tasks
+                if t.kind == "sending" and t.ref.id in rank}
+
+    lean, rich = by_dictation(staffed(1)), by_dictation(staffed(3))
+    both = set(lean) & set(rich)
+    assert len(both) > 20
+    assert all(lean[k] == rich[k] for k in both)
