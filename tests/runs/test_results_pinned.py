@@ -19,7 +19,7 @@ from simulation.scenario.composition import load_composed
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["calendar.horizon_days=8", "calendar.warmup_days=1"]
-PINNED = "9b2dea1ebec4fe735a4740db132a26c0e5b1049d5fa1971801c46e5f35fd18f0"
+PINNED = "3a8de5a1d74eb20ba531b8c2c9821471206508b24c0e05f262aafc286060c749"
 
 
 def fingerprint(frames: dict[str, pd.DataFrame]) -> str:
