@@ -177,6 +177,8 @@ class DaskExecutor:
                                                return_when="FIRST_COMPLETED")
                 except TimeoutError:
                     done = set()
+                except Exception as exc:  # noqa: BLE001 - e.g. FuturesCancelledError
+                    raise self._lost(exc) from None
                 for record in watch.lost_workers(keys):
                     self._report(record)
                 if not done:  # quiet for a while: is any worker left? (stops after the timeout)
@@ -200,12 +202,18 @@ class DaskExecutor:
             if cluster is not None:
                 cluster.close()
 
+    def _lost(self, exc: BaseException) -> DaskUnavailable:
+        text = str(exc).strip()
+        why = ("connection lost" if "connection" in text.lower()
+               else text.splitlines()[0] if text else type(exc).__name__)
+        return DaskUnavailable(
+            f"lost {self.where} ({why}); the tasks it held were dropped. Check that the "
+            "scheduler runs and can be reached, then resume")
+
     def _outcome(self, future) -> Any:
         """A finished future's result or exception (then released on the cluster)."""
         if future.status == "cancelled":
-            raise DaskUnavailable(
-                f"{self.where} dropped this run's tasks (connection lost, or the scheduler "
-                "restarted or was stopped)")
+            raise self._lost(RuntimeError("cancelled"))
         if future.status == "finished":
             outcome: Any = future.result()
         else:
@@ -266,7 +274,7 @@ class _WorkerWatch:
         try:
             threads = sum(self.client.nthreads().values())
         except Exception as exc:  # noqa: BLE001 - comm errors of any kind
-            raise DaskUnavailable(f"lost the connection to {executor.where} ({exc})") from None
+            raise executor._lost(exc) from None
         if threads:
             if self.empty_since is not None:
                 executor.notify(f"Dask workers are back at {self.address}; carrying on")

@@ -24,6 +24,7 @@ from sweep_fixtures import kill_worker_once, write_spec
 from simulation.cli.main import main
 from simulation.runs.executors import SerialExecutor
 from simulation.sweeps import run as sweep_run
+from simulation.sweeps.report import render_sweep_html
 from simulation.sweeps.run import run_sweep
 from simulation.sweeps.spec import load_spec
 from simulation.sweeps.store import read_manifest, read_table
@@ -83,6 +84,7 @@ def test_a_lost_worker_is_told_recorded_and_changes_no_result(reference, tmp_pat
     assert told and "was lost" in told[0] and "run again" in told[0], said
     _same_dataset(out, ref)
     assert not (out / "sweep.lock").exists()
+    assert "status complete; 1 Dask worker(s) lost" in render_sweep_html(out)
 
 
 def _start_worker(address: str) -> subprocess.Popen:
