@@ -83,6 +83,18 @@ def _describe(info: dict[str, Any]) -> str:
             f"{info.get('started', '?')}: {info.get('command', '?')}")
 
 
+def _create(complete: Path, path: Path) -> None:
+    """Create ``path`` with the text of ``complete``; FileExistsError if it exists."""
+    try:
+        os.link(complete, path)  # atomic, and never seen half-written
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: exclusive create, then write
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(complete.read_text(encoding="utf-8"))
+
+
 class SweepLock:
     """The lock of one output folder, held by this process between ``acquire`` and ``release``."""
 
@@ -105,7 +117,7 @@ class SweepLock:
         try:
             for _ in range(5):
                 try:
-                    os.link(tmp, self.path)  # fails if a lock exists: atomic
+                    _create(tmp, self.path)
                     self.info = me
                     return
                 except FileExistsError:
