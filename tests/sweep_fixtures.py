@@ -55,3 +55,24 @@ def write_spec(folder: Path, spec: dict | None = None, name: str = "spec.yaml") 
     path.write_text(yaml.safe_dump(spec if spec is not None else tiny_spec(), sort_keys=False),
                     encoding="utf-8")
     return path
+
+
+def kill_worker_once(marker: str, scenario, seed: int, replication: int, delay: float = 0.5):
+    """A sweep task that kills its own worker process the first time it runs point 1
+    (online share 0, 40 calls a day), replication 0: ``marker`` (created atomically) says
+    it was done. Every other run, that task's second one included, is ``run_task``."""
+    import os
+    import time
+
+    from simulation.sweeps.run import run_task
+
+    calls = scenario.departments["clinic"].streams["booking_calls"]
+    if (calls.arrivals.per_day, calls.online.share, replication) == (40, 0.0, 0):
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            pass
+        else:
+            time.sleep(delay)  # lets the driver fetch results the worker already holds
+            os._exit(1)
+    return run_task(scenario, seed, replication)

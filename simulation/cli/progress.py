@@ -33,7 +33,8 @@ class Progress:
 
     ``start(total, skipped)`` sets the work (``skipped`` = already done, e.g. on resume);
     ``step(ok)`` counts one finished item; ``note(text)`` shows a status after the bar;
-    ``finish()`` ends the bar. With ``enabled=False`` nothing is printed.
+    ``write(text)`` prints a message line;
+    ``finish()`` ends the bar. With ``enabled=False`` only ``write`` prints.
     """
 
     def __init__(self, label: str, total: int = 0, enabled: bool = True,
@@ -78,6 +79,13 @@ class Progress:
         """Show a short status after the bar (e.g. the current cost of a fit)."""
         if self.bar is not None:
             self.bar.set_postfix_str(text, refresh=False)
+
+    def write(self, text: str) -> None:
+        """Print a message line on stderr above the bar (printed with ``-q`` too)."""
+        if self.bar is not None:
+            self.bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
 
     def finish(self) -> None:
         """End the bar (its last state stays on screen)."""

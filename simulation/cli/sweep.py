@@ -3,17 +3,23 @@
 The spec is checked in full (every point validated) before any work; results stream to
 ``OUT/results/`` as each task finishes; Ctrl-C or a crash keeps what was written and
 ``--resume`` carries on. Errors follow cli.py's rules (one message, exit status 2).
+A sweep stopped by Ctrl-C exits with 130, one stopped because its Dask cluster could not
+go on (no worker left, scheduler gone) with 75; both print the command that resumes it.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
 from simulation.cli.common import add_quiet, seed_type
 from simulation.cli.progress import Progress
 from simulation.errors import UsageError
+
+EXIT_STOPPED = 75  # EX_TEMPFAIL: the cluster could not go on; resuming later may succeed
 
 
 def register(subparsers) -> None:
@@ -39,14 +45,52 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=seed_type, help="random seed >= 0 (overrides the spec's)")
     p.add_argument("--replications", "-r", type=int,
                    help="replications per point (overrides the spec's)")
+    p.add_argument("--worker-timeout", type=_seconds, metavar="SECONDS",
+                   help="with Dask: stop (keeping finished tasks) when no worker has been "
+                        "alive for this long (default 120)")
     p.add_argument("--dry-run", action="store_true",
                    help="check the spec and list its points without running anything")
     add_quiet(p)
-    p.set_defaults(func=cmd_sweep)
+    # Every option defaults to None/False, so "given" is "not None/False": the resume
+    # command repeats exactly the options given (resume_command).
+    p.set_defaults(func=cmd_sweep, sweep_parser=p)
 
 
-def make_sweep_executor(args):
-    """The executor the options ask for (processes on all cores by default)."""
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not positive; give seconds > 0")
+    return value
+
+
+# Options the resume command sets itself, or that make no sense when resuming.
+_NOT_REPEATED = {"help", "resume", "overwrite", "dry_run", "out"}
+
+
+def resume_command(args, out: Path) -> str:
+    """The command that resumes this sweep: every option given, plus --resume --out OUT."""
+    words = ["secsim", *(["--debug"] if getattr(args, "debug", False) else []), "sweep",
+             args.spec, "--resume", "--out", str(out)]
+    for action in args.sweep_parser._actions:
+        value = getattr(args, action.dest, None)
+        if not action.option_strings or action.dest in _NOT_REPEATED \
+                or value is None or value is False:
+            continue
+        flag = max(action.option_strings, key=len)  # the long form reads best
+        words += [flag] if action.nargs == 0 else [flag, _number(value)]
+    return shlex.join(words)
+
+
+def _number(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def make_sweep_executor(args, notify=None):
+    """The executor the options ask for (processes on all cores by default); ``notify``
+    gets a Dask cluster's messages (lost workers, no worker alive)."""
     from simulation.runs.factory import make_executor
 
     if args.serial:
@@ -54,8 +98,10 @@ def make_sweep_executor(args):
     if args.scheduler or args.dask_local:
         from simulation.runs.dask_executor import DaskExecutor, DaskUnavailable
 
+        timeout = {} if args.worker_timeout is None else {"worker_timeout": args.worker_timeout}
         try:
-            executor = DaskExecutor(workers=args.dask_local, scheduler=args.scheduler)
+            executor = DaskExecutor(workers=args.dask_local, scheduler=args.scheduler,
+                                    notify=notify, **timeout)
             executor.check()
             return executor
         except DaskUnavailable as exc:
@@ -79,11 +125,13 @@ def _check_options(args) -> None:
     if args.resume and args.overwrite:
         raise UsageError("--resume continues a sweep and --overwrite starts it again; "
                          "choose one")
+    if args.worker_timeout is not None and not (args.scheduler or args.dask_local):
+        raise UsageError("--worker-timeout applies to Dask sweeps; add --scheduler ADDRESS "
+                         "or --dask-local N, or drop it")
 
 
 def cmd_sweep(args) -> int:
     """``secsim sweep``: run (or resume) a sweep spec on the chosen executor."""
-    from simulation.runs.dask_executor import DaskUnavailable
     from simulation.sweeps.run import headline_table, run_sweep, summarise_sweep
     from simulation.sweeps.spec import load_spec
     from simulation.sweeps.store import StoreError
@@ -100,20 +148,17 @@ def cmd_sweep(args) -> int:
         print(f"\n{spec.name}: {len(plan.points)} points x {spec.replications} replications "
               f"= {n_tasks} tasks, seed {spec.seed}; spec OK, nothing run")
         return 0
-    executor = make_sweep_executor(args)
     progress = Progress(f"{spec.name}: tasks", enabled=not args.quiet)
+    executor = make_sweep_executor(args, notify=progress.write)
     try:
         outcome = run_sweep(plan, out, executor, resume=args.resume, overwrite=args.overwrite,
                             on_start=progress.start,
                             on_task=lambda _point, _rep, ok: progress.step(ok),
-                            meta={"command": " ".join(sys.argv)})
+                            meta={"command": " ".join(sys.argv)}, notify=progress.write)
     except StoreError as exc:
         raise UsageError(str(exc)) from None
-    except DaskUnavailable as exc:
+    finally:
         progress.finish()
-        raise UsageError(f"{exc}; finished tasks are kept in {out}, rerun with --resume") \
-            from None
-    progress.finish()
     summarise_sweep(out, plan)
     print(f"{spec.name}: {len(plan.points)} points x {spec.replications} replications, "
           f"seed {spec.seed}, {executor.name}; mean ±95% CI half-width")
@@ -122,14 +167,16 @@ def cmd_sweep(args) -> int:
     print(f"\n{done_now}/{outcome.total} tasks done ({outcome.completed} in "
           f"{outcome.seconds:.1f}s this run, {outcome.skipped} earlier); results in {out}/ "
           "(results/, departments/, summary.csv)")
-    _report_failures(out)
+    if outcome.lost_workers:
+        print(f"{outcome.lost_workers} Dask worker(s) lost during this run; "
+              f"{outcome.rerun_tasks} task(s) ran again elsewhere (results unchanged: each "
+              f"task has its own seed); see lost_workers in {out}/sweep.json", file=sys.stderr)
+    _report_failures(out, resume_command(args, out))
     if outcome.interrupted:
-        again = "".join(f" --{k} {v}" for k, v in (("seed", args.seed),
-                                                   ("replications", args.replications))
-                        if v is not None)
-        print(f"interrupted: the {done_now} finished tasks are kept; continue with\n"
-              f"  secsim sweep {args.spec} --resume --out {out}{again}", file=sys.stderr)
-        return 130
+        why = f"stopped: {outcome.stopped}" if outcome.stopped else "interrupted"
+        print(f"{why}\nThe {done_now} finished tasks are kept in {out}; continue with\n"
+              f"  {resume_command(args, out)}", file=sys.stderr)
+        return EXIT_STOPPED if outcome.stopped else 130
     print(f"Draw it: secsim report {out}")
     return 1 if outcome.failed or _failures_left(out) else 0
 
@@ -140,7 +187,7 @@ def _failures_left(out: Path) -> int:
     return len(read_failures(out))
 
 
-def _report_failures(out: Path) -> None:
+def _report_failures(out: Path, again: str) -> None:
     from simulation.sweeps.store import read_failures
 
     failures = read_failures(out)
@@ -149,4 +196,4 @@ def _report_failures(out: Path) -> None:
     points = sorted({f["point"] for f in failures})
     print(f"{len(failures)} task(s) failed at point(s) {points[:10]}"
           f"{' ...' if len(points) > 10 else ''}; errors in {out}/failures.json "
-          f"(first: {failures[0]['error']}); --resume retries them", file=sys.stderr)
+          f"(first: {failures[0]['error']}); retry them with\n  {again}", file=sys.stderr)

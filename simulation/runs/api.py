@@ -47,7 +47,8 @@ def run(
             writer.close()  # what was written stays readable
         raise
     if writer is not None:
-        writer.close(result, {"replications_requested": replications, "executor": executor.name})
+        writer.close(result, {"replications_requested": replications, "executor": executor.name,
+                              **lost_workers(executor)})
     return result
 
 
@@ -140,3 +141,14 @@ def compare(
         pd.Series({"baseline": baseline, "seed": seed,
                    "replications": replications}).to_json(out / "comparison.json")
     return Comparison(baseline, table, {r.scenario.name: r for r in results})
+
+
+def lost_workers(executor: Executor) -> dict:
+    """What run.json says of workers lost by the last run (nothing when none was)."""
+    incidents = getattr(executor, "incidents", None) or []
+    if not incidents:
+        return {}
+    # One scenario from replication 0: task i is replication i.
+    lost = [{"worker": r["worker"], "time": r["time"], "expected": r["expected"],
+             "rerun_replications": r["tasks"]} for r in incidents]
+    return {"lost_workers": lost, "rerun_tasks": sum(len(r["tasks"]) for r in incidents)}

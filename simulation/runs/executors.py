@@ -3,6 +3,11 @@
 Every executor takes the same list of picklable tasks and yields ``(index, result)`` pairs
 as they finish (a task that raised yields its exception). Results do not depend on the
 executor: each task carries its own seed, and callers put results back in index order.
+
+An executor that runs on machines which may disappear (Dask) also has an ``on_incident``
+attribute: when set, it is called with a dict for each worker lost while tasks ran
+(``worker``, ``time``, ``expected`` and ``tasks``, the indices of tasks that run again).
+When no task can run any more it raises ``ExecutorStopped``; tasks already yielded stand.
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
 Task = tuple[Callable[..., Any], tuple]
+
+
+class ExecutorStopped(RuntimeError):
+    """The executor cannot run tasks any more (no worker left, scheduler unreachable)."""
 
 
 class Executor(Protocol):

@@ -92,6 +92,7 @@ class RunWriter:
                                              .unique()) if not result.kpis.empty else [],
             "failures": [{"replication": r, "error": e} for r, e in result.failures],
             "interrupted": result.interrupted,
+            **({"stopped": result.stopped} if result.stopped else {}),
             "seconds": round(result.seconds, 3),
             "replication_seconds": round(result.replication_seconds, 3),
             **(meta or {}),

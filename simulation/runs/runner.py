@@ -18,7 +18,7 @@ from simulation.analysis.events import with_calendar_columns
 from simulation.analysis.stats import summarise
 from simulation.engine.model import simulate, with_follow_up
 from simulation.engine.staff import open_day_mask
-from simulation.runs.executors import Executor, SerialExecutor
+from simulation.runs.executors import Executor, ExecutorStopped, SerialExecutor
 from simulation.scenario.calendar import MINUTES_PER_DAY
 from simulation.scenario.consistency import demanded_work
 from simulation.scenario.schema import AUDIT_CATEGORIES, DictationStream, Scenario
@@ -51,8 +51,9 @@ class RunResult:
     events: dict[str, pd.DataFrame] = field(default_factory=dict)
     failures: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0  # wall time of the whole call (all scenarios of a comparison)
-    interrupted: bool = False
+    interrupted: bool = False  # Ctrl-C, or the executor stopped (see ``stopped``)
     replication_seconds: float = 0.0  # time spent in this scenario's replications
+    stopped: str | None = None  # why the executor could not go on (e.g. no Dask worker)
 
     def kpi(self, name: str, department: str = kpis.ALL) -> pd.Series:
         """One KPI's summary row (mean, ci_low, ci_high, n)."""
@@ -155,6 +156,7 @@ def run_many(
     next_rep = [reps[0]] * len(scenarios)
     kept_events: list[list[dict[str, pd.DataFrame]]] = [[] for _ in scenarios]
     interrupted = False
+    stopped: str | None = None
     try:
         for i, result in executor.run(tasks):
             j, r = order[i]
@@ -177,11 +179,13 @@ def run_many(
     except KeyboardInterrupt:
         # Ctrl-C: keep and return what was completed rather than losing it.
         interrupted = True
+    except ExecutorStopped as exc:  # e.g. no Dask worker left: the same, with the reason
+        interrupted, stopped = True, str(exc)
     seconds = time.perf_counter() - t0
     results = []
     for j, scenario in enumerate(scenarios):
         result = _assemble(scenario, seed, done[j], kept_events[j], failures[j], seconds)
-        result.interrupted = interrupted
+        result.interrupted, result.stopped = interrupted, stopped
         results.append(result)
     return results
 

@@ -22,7 +22,14 @@ import pandas as pd  # noqa: E402
 from simulation.analysis.stats import t_interval  # noqa: E402
 from simulation.errors import UsageError  # noqa: E402
 from simulation.reporting.figures import svg_text  # noqa: E402
-from simulation.sweeps.store import RESULTS, is_sweep, read_failures, read_manifest, read_table  # noqa: E402
+from simulation.sweeps.store import (  # noqa: E402
+    RESULTS,
+    is_sweep,
+    read_failures,
+    read_manifest,
+    read_table,
+    sweep_status,
+)
 
 DEFAULT_KPIS = ("pickup_rate", "wait_mean_min", "interruptions_per_hour",
                 "report_delay_mean_days", "utilisation")
@@ -202,8 +209,9 @@ def render_sweep_html(out: str | Path, kpis: list[str] | None = None, x: str | N
              f"<p class='note'>Base scenario {esc(os.path.normpath(manifest['base']))}; design "
              f"{esc(manifest['design'])}, {manifest['points']} points x "
              f"{manifest['replications']} replications, seed {manifest['seed']}; status "
-             f"{esc(manifest.get('status', '?'))}. Every point uses the same seeds (common "
-             "random numbers). Error bars: 95% t confidence intervals over replications.</p>"]
+             f"{esc(sweep_status(out))}{esc(_lost_note(manifest))}. Every point uses the "
+             "same seeds (common random numbers). Error bars: 95% t confidence intervals "
+             "over replications.</p>"]
     parts.append(_parameter_table(manifest))
     if results.empty:
         parts.append("<p><b>No finished task yet.</b></p>")
@@ -224,6 +232,14 @@ def render_sweep_html(out: str | Path, kpis: list[str] | None = None, x: str | N
                      f"<th>replication</th><th>error</th></tr>{rows}</table>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _lost_note(manifest: dict) -> str:
+    lost = manifest.get("lost_workers") or []
+    if not lost:
+        return ""
+    return (f"; {len(lost)} Dask worker(s) lost, {manifest.get('rerun_tasks', 0)} task(s) "
+            "ran again (same results: each task has its own seed)")
 
 
 def _parameter_table(manifest: dict) -> str:

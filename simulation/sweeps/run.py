@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulation.analysis.stats import summarise
-from simulation.runs.executors import Executor
+from simulation.runs.executors import Executor, ExecutorStopped
 from simulation.runs.runner import replicate
 from simulation.scenario.schema import Scenario
 from simulation.sweeps.spec import SweepPlan
@@ -77,29 +77,56 @@ class SweepOutcome:
     skipped: int  # done by an earlier run (--resume)
     completed: int  # done by this run
     failed: int  # raised in this run
-    interrupted: bool
+    interrupted: bool  # Ctrl-C, or the executor stopped (see ``stopped``)
     seconds: float
+    stopped: str | None = None  # why the executor stopped (e.g. no Dask worker left)
+    lost_workers: int = 0  # workers lost during this run
+    rerun_tasks: int = 0  # tasks that ran again because their worker was lost
+    previous: dict | None = None  # how the run this one resumed had ended
 
 
 def run_sweep(plan: SweepPlan, out, executor: Executor, resume: bool = False,
               overwrite: bool = False, on_task: Callable[[int, int, bool], None] | None = None,
               meta: dict | None = None, task: Callable[..., pd.DataFrame] = run_task,
-              on_start: Callable[[int, int], None] | None = None) -> SweepOutcome:
+              on_start: Callable[[int, int], None] | None = None,
+              notify: Callable[[str], None] | None = None) -> SweepOutcome:
     """Run every (point, replication) not yet done, writing each as it finishes.
 
     ``on_start(total, already_done)`` is called once the folder is ready and
-    ``on_task(point, replication, ok)`` after each task is stored (progress display).
-    Ctrl-C stops the sweep cleanly: finished tasks are kept and ``interrupted`` is set.
+    ``on_task(point, replication, ok)`` after each task is stored (progress display);
+    ``notify(text)`` gets messages for the user (default: stderr). Ctrl-C, or an executor
+    that cannot go on (no Dask worker left), stops the sweep cleanly: finished tasks are
+    kept and ``interrupted`` is set. Workers lost on the way are recorded in the manifest.
     """
     t0 = time.perf_counter()
-    store = SweepStore(out, plan)
+    store = SweepStore(out, plan, notify)
     done = store.open(resume=resume, overwrite=overwrite,
                       meta={"executor": executor.name, **(meta or {})})
+    try:
+        return _run(store, plan, executor, done, task, on_start, on_task, t0)
+    finally:
+        store.close()
+
+
+def _run(store: SweepStore, plan: SweepPlan, executor: Executor, done: set[tuple[int, int]],
+         task, on_start, on_task, t0: float) -> SweepOutcome:
     source = SweepTasks(plan, done, task)
     if on_start is not None:
         on_start(source.total, source.already)
     completed = failed = 0
     interrupted = False
+    stopped: str | None = None
+    lost: list[int] = []  # tasks re-run, per lost worker
+
+    def on_incident(record: dict) -> None:
+        # Tasks that run again are still issued (not finished): name them by point.
+        rerun = [source.issued[i] for i in record["tasks"] if i in source.issued]
+        lost.append(len(rerun))
+        store.lost_worker(record["worker"], record["time"], record["expected"], rerun)
+
+    watching = hasattr(executor, "on_incident")
+    if watching:
+        executor.on_incident = on_incident  # type: ignore[attr-defined]
     results = executor.run(source)  # type: ignore[arg-type]  # any iterable of tasks
     try:
         for index, result in results:
@@ -115,16 +142,23 @@ def run_sweep(plan: SweepPlan, out, executor: Executor, resume: bool = False,
             if on_task is not None:
                 on_task(point, rep, not isinstance(result, BaseException))
     except KeyboardInterrupt:
-        interrupted = True
+        interrupted, stopped = True, "Ctrl-C"
+    except ExecutorStopped as exc:
+        interrupted, stopped = True, str(exc)
     finally:
         try:
             results.close()  # cancels what is still queued or running
         except KeyboardInterrupt:
-            interrupted = True
+            interrupted, stopped = True, stopped or "Ctrl-C"
+        if watching:
+            executor.on_incident = None  # type: ignore[attr-defined]
     seconds = time.perf_counter() - t0
     status = "interrupted" if interrupted else ("failures" if store.failures else "complete")
-    store.finish(status, tasks_completed_last_run=completed, seconds_last_run=round(seconds, 3))
-    return SweepOutcome(source.total, source.already, completed, failed, interrupted, seconds)
+    store.finish(status, tasks_completed_last_run=completed, seconds_last_run=round(seconds, 3),
+                 **({"stop_reason": stopped} if stopped else {}))
+    return SweepOutcome(source.total, source.already, completed, failed, interrupted, seconds,
+                        None if stopped == "Ctrl-C" else stopped, len(lost), sum(lost),
+                        store.previous)
 
 
 # ----------------------------------------------------------------------------- summaries

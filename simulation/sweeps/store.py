@@ -2,7 +2,9 @@
 
 Layout of ``out/``::
 
-    sweep.json              manifest: spec, seed, replications, point digests, status
+    sweep.json              manifest: spec, seed, replications, point digests, status,
+                            lost Dask workers and the tasks they made run again
+    sweep.lock              while a run writes the folder: its pid, host, start, command
     spec.yaml               the spec as given
     points.parquet          one row per point: parameters and scenario digest
     results/point-NNNNN/rep-RRRR.parquet      ALL-department KPI row of one task
@@ -21,9 +23,10 @@ import json
 import os
 import platform
 import shutil
+import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from simulation.analysis.kpis import ALL
+from simulation.sweeps.lock import LockError, SweepLock, held_by_live_run, read_lock
 from simulation.sweeps.spec import SweepPlan, cast_value
 from simulation.version import __version__
 
@@ -67,25 +71,63 @@ def _atomic_table(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class SweepStore:
-    """Writes one sweep's tasks, failures and manifest into ``out``."""
+def _to_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
-    def __init__(self, out: str | Path, plan: SweepPlan):
+
+def previous_run(old: dict[str, Any]) -> dict[str, Any]:
+    """How the run before this one ended; a manifest left at 'running' reads 'interrupted'."""
+    info = {k: old.get(k) for k in ("status", "started", "finished", "executor")}
+    if info["status"] == "running":
+        info.update(status="interrupted", note="left at 'running': the process was killed or "
+                    "crashed before it could close the sweep")
+    return info
+
+
+class SweepStore:
+    """Writes one sweep's tasks, failures and manifest into ``out``, holding its lock.
+
+    ``notify(text)`` gets what the user should know (a stale lock taken over, a previous
+    run that was killed); by default it is printed on stderr.
+    """
+
+    def __init__(self, out: str | Path, plan: SweepPlan,
+                 notify: Callable[[str], None] | None = None):
         self.out = Path(out)
         self.plan = plan
         self.kinds = plan.param_columns()
         self.failures: dict[tuple[int, int], dict[str, Any]] = {}
         self.manifest: dict[str, Any] = {}
+        self.notify = notify or _to_stderr
+        self.lock = SweepLock(self.out, self.notify)
+        self.previous: dict[str, Any] | None = None  # the run this one resumes
 
     # ------------------------------------------------------------------ opening
     def open(self, resume: bool = False, overwrite: bool = False,
              meta: dict[str, Any] | None = None) -> set[tuple[int, int]]:
-        """Prepare the folder; return the (point, replication) pairs already done."""
+        """Lock and prepare the folder; return the (point, replication) pairs already done."""
+        try:
+            self.lock.acquire()
+        except LockError as exc:
+            raise StoreError(str(exc)) from None
+        try:
+            return self._open(resume, overwrite, meta)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def close(self) -> None:
+        """Release the folder's lock (the manifest stays as last written)."""
+        self.lock.release()
+
+    def _open(self, resume: bool, overwrite: bool,
+              meta: dict[str, Any] | None) -> set[tuple[int, int]]:
         spec = self.plan.spec
         if is_sweep(self.out) and not resume and not overwrite:
-            raise StoreError(f"{self.out} already holds a sweep; add --resume to continue it, "
-                             "--overwrite to start again (its results are deleted), or choose "
-                             "another --out")
+            last = previous_run(read_manifest(self.out))["status"]
+            raise StoreError(f"{self.out} already holds a sweep (last run: {last}); add "
+                             "--resume to continue it, --overwrite to start again (its results "
+                             "are deleted), or choose another --out")
         if not is_sweep(self.out) and (self.out / RESULTS).exists() and not overwrite:
             raise StoreError(f"{self.out}/{RESULTS} exists but {MANIFEST} is missing; use "
                              "another --out or --overwrite")
@@ -98,11 +140,17 @@ class SweepStore:
                 elif target.exists():
                     target.unlink()
         done: set[tuple[int, int]] = set()
+        old: dict[str, Any] = {}
         if resume and is_sweep(self.out):
             old = json.loads((self.out / MANIFEST).read_text(encoding="utf-8"))
             self._check_same(old)
             done = self.scan()
             self.failures = {(f["point"], f["replication"]): f for f in self._old_failures()}
+            self.previous = previous_run(old)
+            if old.get("status") == "running":
+                self.notify(f"{self.out}: the previous run (started {old.get('started')}, "
+                            f"{old.get('executor')}) did not close the sweep (killed or "
+                            "crashed); read as interrupted, its finished tasks are kept")
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / RESULTS).mkdir(exist_ok=True)
         (self.out / DEPARTMENTS).mkdir(exist_ok=True)
@@ -118,6 +166,9 @@ class SweepStore:
             "replications": spec.replications, "seed": spec.seed,
             "point_hashes": self.plan.hashes, "spec": spec.model_dump(mode="json"),
             "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "lost_workers": old.get("lost_workers", []),
+            "rerun_tasks": old.get("rerun_tasks", 0),
+            **({"previous_run": self.previous} if self.previous else {}),
             **(meta or {}),
         }
         self._write_manifest()
@@ -202,6 +253,15 @@ class SweepStore:
         rows = [self.failures[k] for k in sorted(self.failures)]
         _atomic_text(self.out / FAILURES, json.dumps(rows, indent=2, default=str))
 
+    def lost_worker(self, worker: str, when: str, expected: bool,
+                    rerun: list[tuple[int, int]]) -> None:
+        """Record a worker lost while it held tasks, and the tasks that run again."""
+        self.manifest["lost_workers"].append({
+            "worker": worker, "time": when, "expected": expected,
+            "rerun": [list(t) for t in rerun]})
+        self.manifest["rerun_tasks"] += len(rerun)
+        self._write_manifest()
+
     def finish(self, status: str, **info: Any) -> None:
         """Mark the manifest complete / interrupted, with counts."""
         self.manifest.update(status=status, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -225,6 +285,15 @@ def points_table(plan: SweepPlan) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- reading
 def read_manifest(out: str | Path) -> dict[str, Any]:
     return json.loads((Path(out) / MANIFEST).read_text(encoding="utf-8"))
+
+
+def sweep_status(out: str | Path) -> str:
+    """The manifest's status; 'interrupted' when it says 'running' but no live run holds
+    the folder's lock (the process was killed)."""
+    status = read_manifest(out).get("status", "?")
+    if status == "running" and not held_by_live_run(read_lock(out)):
+        return "interrupted"
+    return status
 
 
 def read_table(out: str | Path, table: str = RESULTS,

@@ -82,3 +82,23 @@ def test_doctors_and_follow_up_give_the_same_bytes_on_serial_processes_and_dask(
         serial = (tmp_path / "serial" / f"{table}.parquet").read_bytes()
         for name in ("processes", "dask"):
             assert (tmp_path / name / f"{table}.parquet").read_bytes() == serial, (name, table)
+
+
+def test_a_lost_scheduler_stops_the_run_with_a_message_naming_it():
+    """The scheduler goes away mid-run: DaskUnavailable (the sweep stops and says how to
+    resume) instead of an internal error or a wait without end."""
+    import time
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster:
+        executor = DaskExecutor(scheduler=cluster.scheduler_address, worker_timeout=30)
+        results = executor.run([(time.sleep, (0.2,)) for _ in range(6)])
+        next(results)
+        cluster.close()
+        t0 = time.monotonic()
+        with pytest.raises(DaskUnavailable, match=f"lost the Dask scheduler "
+                                                  f"{cluster.scheduler_address}"):
+            list(results)
+        assert time.monotonic() - t0 < 30

@@ -54,3 +54,46 @@ def test_a_failing_replication_is_reported_and_the_others_count(monkeypatch):
     assert result.failures == [(1, "RuntimeError: boom")]
     assert sorted(result.kpis.replication.unique()) == [0, 2]
     assert (result.summary.n <= 2).all()
+
+
+class LosesAWorker:
+    """Serial executor that reports a lost worker (replication 1 ran again) after the first
+    replication, then stops like a Dask cluster left without workers."""
+
+    name = "lossy"
+
+    def __init__(self, stop_after: int | None = None):
+        self.stop_after = stop_after
+        self.incidents: list[dict] = []
+
+    def run(self, tasks):
+        from simulation.runs.executors import ExecutorStopped, SerialExecutor
+
+        for k, item in enumerate(SerialExecutor().run(tasks)):
+            if k == self.stop_after:
+                raise ExecutorStopped("no Dask worker alive at tcp://x:8786 for 2 s")
+            yield item
+            if k == 0:
+                self.incidents.append({"worker": "tcp://10.0.0.2:4000", "expected": False,
+                                       "time": "2026-01-01T10:00:00", "tasks": [1]})
+
+
+def test_a_run_records_lost_workers_and_a_stopped_executor_in_run_json(tmp_path):
+    import json
+
+    from sweep_fixtures import write_spec
+
+    write_spec(tmp_path)
+    scenario = load_composed(tmp_path / "tiny.yaml", [])
+    result = simulation.run(scenario, replications=2, seed=1, executor=LosesAWorker(),
+                            out=tmp_path / "a", events=False)
+    info = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert info["lost_workers"] == [{"worker": "tcp://10.0.0.2:4000", "expected": False,
+                                     "time": "2026-01-01T10:00:00", "rerun_replications": [1]}]
+    assert info["rerun_tasks"] == 1 and not result.interrupted and "stopped" not in info
+    stopped = simulation.run(scenario, replications=2, seed=1,
+                             executor=LosesAWorker(stop_after=1), out=tmp_path / "b",
+                             events=False)
+    info = json.loads((tmp_path / "b" / "run.json").read_text())
+    assert stopped.interrupted and info["interrupted"] and "tcp://x:8786" in info["stopped"]
+    assert info["replications_completed"] == [0]

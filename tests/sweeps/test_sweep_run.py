@@ -156,8 +156,10 @@ def test_resume_may_add_replications(reference, tmp_path):
         run_sweep(load_spec(spec, replications=2), out, SerialExecutor(), resume=True)
 
 
-def test_killed_sweep_resumes_to_the_same_dataset(tmp_path):
-    """A hard crash (SIGKILL) mid-sweep: no corrupt file, and --resume completes it."""
+def test_killed_sweep_resumes_to_the_same_dataset(tmp_path, capsys):
+    """A hard crash (SIGKILL) mid-sweep: no corrupt file, and --resume completes it. While
+    the sweep runs, a second run on its folder is refused; once it is killed, its lock is
+    taken over and its manifest (left 'running') is read as interrupted."""
     spec_data = tiny_spec(fixed={"calendar.horizon_days": 8}, replications=4)
     spec = write_spec(tmp_path, spec_data)
     ref, out = tmp_path / "ref", tmp_path / "out"
@@ -170,11 +172,18 @@ def test_killed_sweep_resumes_to_the_same_dataset(tmp_path):
         while len(list(out.glob("results/*/rep-*.parquet"))) < 3:
             assert proc.poll() is None and time.monotonic() < deadline, "sweep ended early"
             time.sleep(0.01)
+        assert main(["sweep", str(spec), "--serial", "-q", "--resume", "--out", str(out)]) == 2
+        assert f"being written by another sweep (pid {proc.pid}" in capsys.readouterr().err
+        assert proc.poll() is None, "sweep ended early"
     finally:
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
     assert len(read_table(out)) < 16
+    assert read_manifest(out)["status"] == "running"
     assert main(["sweep", str(spec), "--serial", "-q", "--resume", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"took over the lock of an earlier sweep that is no longer running (pid {proc.pid}" \
+        in err and "read as interrupted" in err, err
     _same_dataset(out, ref)
     assert not [p for p in out.rglob(".*") if p.is_file()]
 
