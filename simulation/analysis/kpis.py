@@ -25,6 +25,11 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
+def _has_doctor(reports: pd.DataFrame) -> pd.Series:
+    """Reports signed by a modelled doctor (null, or '' in hand-made tables, when none)."""
+    return reports.doctor.fillna("").astype(str) != ""
+
+
 def _p90(x: pd.Series) -> float:
     return float(np.percentile(x, 90)) if len(x) else float("nan")
 
@@ -161,7 +166,7 @@ def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
         out[f"stage_{stage}_mean_days"] = _mean(length)
         out[f"stage_{stage}_median_days"] = float(length.median()) if len(length) else float("nan")
         out[f"stage_{stage}_p90_days"] = _p90(length)
-    signed = r[r.validated.notna() & (r.doctor != "")]  # reports signed by modelled doctors
+    signed = r[r.validated.notna() & _has_doctor(r)]  # reports signed by modelled doctors
     out["doctor_minutes_per_report"] = _mean(signed.doctor_minutes)
     return out
 
@@ -178,7 +183,7 @@ def doctor_kpis(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.Data
         else float("nan"),
         "sitting_use": _ratio(sit.used.sum(), sit.available.sum()),
         "signoff_backlog": float(((reports.status_at_horizon == "awaiting_validation")
-                                  & (reports.dictated < horizon) & reports.doctor.notna()).sum())
+                                  & (reports.dictated < horizon) & _has_doctor(reports)).sum())
         if modelled else float("nan"),
     }
 

@@ -253,3 +253,23 @@ def test_department_rows_all_row_adds_up():
     assert math.isnan(rows.loc["rheumatology", "pickup_rate"])
     assert math.isnan(rows.loc["cardiology", "utilisation"])
     assert rows.loc["ALL", "utilisation"] == pytest.approx(130 / 860)
+
+
+def test_doctor_kpis_are_missing_for_a_department_without_doctors():
+    """A department whose sign-off is a pure delay has no doctor minutes (not 0): the
+    event log writes a null doctor, which must not count as a modelled doctor."""
+    from conftest import BASELINE
+
+    from simulation.runs.runner import replicate
+    from simulation.scenario.composition import load_composed
+
+    overrides = ["calendar.horizon_days=10", "calendar.warmup_days=1",
+                 "departments.cardiology.doctors=null"]
+    for stream in ("consultation_reports", "discharge_letters"):
+        overrides.append(f"departments.cardiology.streams.{stream}.validation_delay="
+                         "{dist: deterministic, value: 60}")
+    rows = replicate(load_composed(BASELINE, overrides), seed=1, replication=0,
+                     events=False).kpis.set_index("department")
+    assert math.isnan(rows.loc["cardiology", "doctor_minutes_per_report"])
+    assert rows.loc["orthopaedics", "doctor_minutes_per_report"] > 0
+    assert rows.loc["cardiology", "reports_sent"] > 0
