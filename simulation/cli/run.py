@@ -27,7 +27,8 @@ def register(sub) -> None:
     p.add_argument("--workers", "-w", type=int, default=1,
                    help="local worker processes (default 1 = in this process)")
     add_overrides(p)
-    p.add_argument("--out", "-o", help="output folder (default outputs/<scenario name>)")
+    p.add_argument("--out", "-o", help="output folder (default outputs/<scenario name>; "
+                                       "with --json, none unless given)")
     p.add_argument("--json", action="store_true", help="print KPIs as JSON on stdout")
     p.add_argument("--no-events", action="store_true",
                    help="do not write the event tables (calls, tasks...), only KPIs")
