@@ -34,9 +34,17 @@ CONFLICT = {"name": "conflict", "title": "only reachable above 100% utilisation"
                        "patient_file": 0.18}}
 
 
+def small_clinic(horizon: int) -> dict:
+    """The clinic followed for a week after its horizon (enough for the before/after)."""
+    data = clinic(horizon)
+    data["calendar"]["follow_up_days"] = 7
+    return data
+
+
 def _fit(weight: float, horizon: int = 14):
-    base = clinic(horizon)
-    settings = Settings(replications=3, seed=5, max_evals=14, limit_weight=weight)
+    base = small_clinic(horizon)
+    settings = Settings(replications=3, seed=5, max_evals=14, limit_weight=weight,
+                        operating_point=weight > 0)
     return Calibration(base, Audit.model_validate(CONFLICT), [resolve(n, base) for n in FREE],
                        settings).run()
 
@@ -126,7 +134,7 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch):
 
 def test_cli_reports_the_conflict_and_the_operating_point(tmp_path, capsys):
     scenario = tmp_path / "clinic.yaml"
-    scenario.write_text(yaml.safe_dump(clinic(10)), encoding="utf-8")
+    scenario.write_text(yaml.safe_dump(small_clinic(10)), encoding="utf-8")
     audit = tmp_path / "audit.yaml"
     audit.write_text(yaml.safe_dump({**CONFLICT, "fit": FREE}), encoding="utf-8")
     out = tmp_path / "fitted.yaml"
