@@ -51,7 +51,7 @@ class Settings:
         *(lm.DEFAULTS[k] for k in ("max_utilisation", "max_backlog_growth",
                                    "max_report_backlog_days"))))
     limit_weight: float = lm.DEFAULTS["weight"]  # 0: report the limits, do not enforce them
-    operating_point: bool = True  # run the scenario before and after the fit (own horizon)
+    operating_point: bool = True  # run the scenario before and after the fit
 
 
 @dataclass
@@ -283,8 +283,9 @@ class Calibration:
         return result
 
     def operating_point(self, data: dict) -> dict[str, tuple[float, float, float]]:
-        """Headline KPIs of a scenario over its own horizon, as ``secsim run`` gives them."""
-        scenario = self._compose(data, fit_horizon=False)
+        """Headline KPIs of a scenario as ``secsim run`` gives them, over the fit's horizon
+        (the scenario's own unless ``horizon_days`` shortens it)."""
+        scenario = self._compose(data)
         reps = self.settings.replications
         args = ([scenario] * reps, [self.settings.seed] * reps, range(reps))
         if self._pool is not None:

@@ -23,7 +23,7 @@ from calibration.audit import Audit
 from calibration.fit import Calibration, Settings
 from calibration.measure import measure, plain_rules, pool
 from calibration.parameters import resolve
-from calibration.status import misses
+from calibration.status import misses, verdict
 from simulation import load_scenario
 from simulation.cli.main import main
 
@@ -177,3 +177,17 @@ def test_every_audit_problem_is_reported_at_once(tmp_path, capsys):
                      "shares.magic: unknown audit category 'magic'",
                      "fit[0]: unknown parameter 'calls.speed_scale'"):
         assert expected in err, (expected, err)
+
+
+def test_penalties_are_one_sided_and_the_verdict_needs_every_target_within_tolerance():
+    limits = lm.build(0.9, 0.02, 15.0)
+    assert lm.penalties(limits, [0.89, 0.0, 3.0], 10.0).tolist() == [0.0, 0.0, 0.0]
+    assert lm.penalties(limits, [0.92, 0.0, 3.0], 10.0)[0] == pytest.approx(20.0)
+    target = tg.Target("share:booking", "booking", 0.30, 0.01, "%", True)
+    within = verdict([target], [tg.Value(0.30574)], limits, [0.8, 0.0, 3.0], [], None)
+    assert within.converged and within.status.startswith("converged")
+    off = verdict([target], [tg.Value(0.263)], limits, [0.8, 0.0, 3.0], [], None)
+    assert not off.converged and [m.key for m in off.misses] == ["share:booking"]
+    assert "3.70 tolerances off" in off.misses[0].sentence()
+    beyond = verdict([target], [tg.Value(0.30)], limits, [0.95, 0.0, 3.0], [], None)
+    assert not beyond.converged and "plausibility limit(s) breached" in beyond.status
