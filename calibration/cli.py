@@ -28,7 +28,9 @@ def register(subparsers) -> None:
         "calibrate", help="fit free parameters so that a scenario reproduces an audit",
         description="Fit free parameters of a scenario to an audit (time shares, interruption "
                     "figure, volumes) by least squares on simulated replications with common "
-                    "random numbers, then write the calibrated scenario and a fit report.",
+                    "random numbers, within plausibility limits on utilisation and backlogs, "
+                    "then write the calibrated scenario and a fit report; 'converged' only "
+                    "when every target of the written scenario is within its tolerance.",
         epilog=f"Example: {EXAMPLE}. See docs/calibration.md.")
     p.add_argument("scenario", help="scenario YAML file to calibrate")
     p.add_argument("--audit", "-a", required=True, help="audit YAML file (calibration/audits/)")
@@ -49,8 +51,9 @@ def register(subparsers) -> None:
                    help="simulate this many days during the fit (the output keeps the "
                         "scenario's own horizon)")
     p.add_argument("--stop-within", type=float, default=0.5, metavar="TOL",
-                   help="stop once every target is within TOL of its tolerance (default 0.5; "
-                        "0 = run until scipy converges or the budget is spent)")
+                   help="stop once every target is within TOL of its tolerance and every "
+                        "plausibility limit holds (default 0.5; 0 = run until scipy converges "
+                        "or the budget is spent)")
     p.add_argument("--check-replications", type=int, default=0, metavar="N",
                    help="after the fit, rerun the calibrated scenario with N replications "
                         "and a new seed, and report those values too (default 0: skip)")
