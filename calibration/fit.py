@@ -239,8 +239,11 @@ class Calibration:
         start = np.clip(self.start, self.lower, self.upper)
         pilot = self.evaluate(start)
         surrogate = Surrogate(self.rules, self.scenario_at(start), pilot.pooled)
-        guess = first_guess(start, self.lower, self.upper, self.targets, self.scenario_at,
-                            surrogate, self._guess_limit())
+        # The surrogate is smooth: solve it on unrounded scenarios (rounding would spoil
+        # its finite differences).
+        guess = first_guess(start, self.lower, self.upper, self.targets,
+                            lambda x: self._compose(self.data_at(x)), surrogate,
+                            self._guess_limit())
         try:
             self._objective(guess)
             res = least_squares(self._objective, guess, bounds=(self.lower, self.upper),
@@ -309,7 +312,8 @@ class Calibration:
         ``stop_within`` and every limit holds."""
         ev = self.evaluate(x)
         if (not self._diagnosing and np.max(np.abs(ev.residuals)) <= self.settings.stop_within
-                and not np.any(ev.penalties > 0)):
+                and not any(lm.breached(lim, v)
+                            for lim, v in zip(self.settings.limits, ev.limit_values))):
             raise _Reached()
         return ev.vector
 

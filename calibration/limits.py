@@ -2,9 +2,10 @@
 
 Each limit is an upper bound on a simulated figure of ``measure`` (utilisation, growth of
 the deferrable backlog, report backlog). Inside the objective a limit is a one-sided
-residual, ``weight * max(0, value - bound) / scale``: zero while the limit holds, so it
-never bends a plausible fit, and steep beyond it, so the optimiser cannot buy a better
-match of the audit with a secretariat that does not keep up.
+residual, ``weight * max(0, (value - bound) / scale + MARGIN)``: zero well within the
+limit, so it never bends a plausible fit, and steep from half a scale inside it, so the
+optimiser cannot buy a better match of the audit with a secretariat that does not keep up
+(the penalised optimum lands on the safe side of the limit, not a little beyond it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+MARGIN = 0.5  # the penalty starts this many scales inside the limit
 DEFAULTS = {"max_utilisation": 0.90, "max_backlog_growth": 0.02,
             "max_report_backlog_days": 15.0, "weight": 10.0}
 
@@ -55,8 +57,8 @@ def build(max_utilisation: float, max_backlog_growth: float,
 
 
 def penalties(limits: list[Limit], values: list[float], weight: float) -> np.ndarray:
-    """One-sided residuals: ``weight`` per scale beyond each bound, 0 within it."""
-    excess = np.array([(v - lim.bound) / lim.scale if math.isfinite(v) else 1e3
+    """One-sided residuals: ``weight`` per scale beyond ``MARGIN`` scales inside each bound."""
+    excess = np.array([(v - lim.bound) / lim.scale + MARGIN if math.isfinite(v) else 1e3
                        for lim, v in zip(limits, values)], dtype=float)
     return weight * np.clip(excess, 0.0, None)
 
