@@ -117,6 +117,19 @@ class Tolerances(_Strict):
     volume_relative: float = Field(0.02, gt=0)
 
 
+class Plausibility(_Strict):
+    """The operating point a calibrated scenario must keep (limits.py); CLI flags override."""
+
+    max_utilisation: float = Field(0.90, gt=0, le=1, description="Busy / on-duty time.")
+    max_backlog_growth: float = Field(
+        0.02, ge=0, description="Growth of open deferrable work over the second half of the "
+                                "window, as a share of on-duty time.")
+    max_report_backlog_days: float = Field(
+        15.0, gt=0, description="Reports unsent at the horizon, in days of dictation.")
+    weight: float = Field(10.0, ge=0, description="Penalty per scale beyond a limit; 0: "
+                                                  "report the limits without enforcing them.")
+
+
 class Audit(_Strict):
     """One audit file (``calibration/audits/*.yaml``)."""
 
@@ -133,20 +146,14 @@ class Audit(_Strict):
     volumes: list[Volume] = Field(default_factory=list)
     fit: list[str | FreeParameter] = Field(default_factory=list)
     tolerances: Tolerances = Field(default_factory=Tolerances)
+    plausibility: Plausibility = Field(default_factory=Plausibility)
     notes: str = ""
 
     @model_validator(mode="after")
     def _shares(self):
-        bad = {c: v for c, v in self.shares.items() if not 0 <= v <= 1}
-        total = sum(self.shares.values())
-        if bad and math.isclose(total, 100, abs_tol=100 * self.tolerances.shares_sum):
-            raise ValueError("shares look like percentages; write them as fractions (0.22 for 22%)")
-        if bad:
-            raise ValueError(f"shares must be between 0 and 1 (got {bad})")
-        if abs(total - 1) > self.tolerances.shares_sum + 1e-9:
-            raise ValueError(f"shares add up to {total:.1%}, not 100% (within "
-                             f"{self.tolerances.shares_sum:.0%}); fix the figures or add the "
-                             "missing category")
+        found = share_problems(self.shares, self.tolerances.shares_sum)
+        if found:
+            raise ValueError(f"{found[0][0]}: {found[0][1]}")
         return self
 
     def free_parameters(self) -> list[FreeParameter]:
@@ -157,6 +164,27 @@ class Audit(_Strict):
         if self.mapping is not None:
             return self.mapping
         return [MappingRule(categories=[c], to=c) for c in self.shares]
+
+
+def share_problems(shares, shares_sum: float = 0.02) -> list[tuple[str, str]]:
+    """Shares that are not fractions adding up to 100%; works on raw file data too."""
+    if not isinstance(shares, dict):
+        return []
+    numbers = {c: v for c, v in shares.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    if len(numbers) < len(shares):  # pydantic names the non-numbers
+        return []
+    bad = {c: v for c, v in numbers.items() if not 0 <= v <= 1}
+    total = sum(numbers.values())
+    if bad and math.isclose(total, 100, abs_tol=100 * shares_sum):
+        return [("shares", "shares look like percentages; write them as fractions (0.22 for 22%)")]
+    if bad:
+        return [(f"shares.{c}", f"must be between 0 and 1 (got {v:g}); write it as a fraction")
+                for c, v in bad.items()]
+    if numbers and abs(total - 1) > shares_sum + 1e-9:
+        return [("shares", f"shares add up to {total:.1%}, not 100% (within {shares_sum:.0%}); "
+                           "fix the figures or add the missing category")]
+    return []
 
 
 def classify(rules: list[MappingRule], kind: str, category: str, department: str) -> str | None:
@@ -175,22 +203,58 @@ def _sentence(err: dict) -> tuple[str, str]:
     if kind == "missing":
         return path, "is required but missing; add it (see docs/calibration.md)"
     msg = msg.removeprefix("Value error, ").replace("Input should be", "must be")
+    if ";" not in msg:
+        msg += "; fix the value (see docs/calibration.md)"
     return path, msg[0].lower() + msg[1:]
+
+
+# Sections that can be left out for the checks against the scenario when they are broken
+# (their own problems are reported anyway); name, title and source get placeholders.
+_OPTIONAL = ("scope", "staffing", "interruptions", "micro_tasks", "volumes", "fit",
+             "tolerances", "plausibility", "notes")
+_PLACEHOLDERS = {"name": "audit", "title": "audit", "source": {"citation": "-"}}
+
+
+def read_audit(path: str | Path) -> tuple[Audit | None, list[tuple[str, str]]]:
+    """An audit file read with every problem of the file itself, not only the first.
+
+    The audit is None when even its shares and mapping cannot be read; otherwise it is the
+    file with its broken optional sections left out, for the checks against a scenario.
+    """
+    if not Path(path).is_file():
+        return None, [("", f"audit file not found: '{path}'; check the path (bundled "
+                           "audits live in calibration/audits/)")]
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        return None, [("", "the audit file must hold a mapping (name, title, source, shares...)")]
+    try:
+        return Audit.model_validate(data), []
+    except ValidationError as exc:
+        errors = exc.errors()
+    found = [_sentence(e) for e in errors if e["loc"]]  # the model-level one: the shares
+    sums = (data.get("tolerances") or {}).get("shares_sum", 0.02) \
+        if isinstance(data.get("tolerances"), dict) else 0.02
+    found += share_problems(data.get("shares"), sums if isinstance(sums, (int, float)) else 0.02)
+    broken = {str(e["loc"][0]) for e in errors if e["loc"]}
+    partial = {k: v for k, v in data.items() if k not in broken or k not in _OPTIONAL}
+    partial.update({k: v for k, v in _PLACEHOLDERS.items() if k in broken or k not in data})
+    partial = {k: v for k, v in partial.items() if k in Audit.model_fields}
+    if "shares" in partial and isinstance(partial["shares"], dict):
+        partial["shares"] = {c: v for c, v in partial["shares"].items()
+                             if isinstance(v, (int, float)) and 0 <= v <= 1}
+    partial["tolerances"] = {**(partial.get("tolerances") or {}), "shares_sum": 1.0}
+    try:
+        return Audit.model_validate(partial), found
+    except ValidationError:
+        return None, found
 
 
 def load_audit(path: str | Path) -> Audit:
     """Read and check an audit file on its own (not yet against a scenario)."""
-    if not Path(path).is_file():
-        raise AuditError([("", f"audit file not found: '{path}'; check the path (bundled "
-                               "audits live in calibration/audits/)")], str(path))
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise AuditError([("", "the audit file must hold a mapping (name, title, source, "
-                               "shares...)")], str(path))
-    try:
-        return Audit.model_validate(data)
-    except ValidationError as exc:
-        raise AuditError([_sentence(e) for e in exc.errors()], str(path)) from None
+    audit, found = read_audit(path)
+    if found or audit is None:
+        raise AuditError(found, str(path))
+    return audit
 
 
 def problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]:
@@ -210,8 +274,8 @@ def problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]:
                 if n not in allowed:
                     out.append((f"{where}.{field}", f"unknown {field[:-1].replace('ie', 'y')} "
                                 f"'{n}'; use one of: {', '.join(sorted(allowed))}"))
-    if out:
-        return out
+    # Work left unmapped may follow from a misnamed selector of a rule: say so.
+    misnamed = any(where.startswith("mapping") for where, _ in out)
     rules = audit.rules()
     targets = {r.to for r in rules}
     for c in audit.shares:
@@ -228,16 +292,30 @@ def problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]:
                 out.append((f"shares.{c}", f"unknown audit category '{c}': the scenario's streams "
                                            f"use {known}; rename it or add a 'mapping'"))
     mapped: dict[str, float] = {}
+    unmapped: dict[tuple[str, str], list[str]] = {}
     for w in workload.work_items(scenario):
         to = classify(rules, w.kind, w.category, w.department)
         if to is None:
-            out.append(("mapping", f"work of department '{w.department}', kind '{w.kind}', "
-                                   f"category '{w.category}' maps to no audit category; add a rule "
-                                   "for it or a catch-all rule with only 'to'"))
+            depts_of = unmapped.setdefault((w.kind, w.category), [])
+            if w.department not in depts_of:
+                depts_of.append(w.department)
         else:
             mapped[to] = mapped.get(to, 0.0) + w.minutes_per_day
+    if audit.mapping is None and unmapped:
+        missing = sorted({cat for _, cat in unmapped})
+        out.append(("shares", f"the scenario's work of categor{'y' if len(missing) == 1 else 'ies'}"
+                              f" {', '.join(missing)} has no share; add "
+                              f"{'it' if len(missing) == 1 else 'them'} to 'shares' or write a "
+                              "'mapping' with a catch-all rule"))
+        unmapped = {}
+    for (kind, cat), where in unmapped.items():
+        out.append(("mapping", f"work of kind '{kind}', category '{cat}' (department(s) "
+                               f"{', '.join(where)}) maps to no audit category; add a rule for "
+                               "it or a catch-all rule with only 'to'"
+                               + (" (or fix the unknown names above)" if misnamed else "")))
     for c, share in audit.shares.items():
-        if share > 0 and c in targets and mapped.get(c, 0.0) <= 0 and not out:
+        unknown = audit.mapping is None and c not in cats  # already said above
+        if share > 0 and c in targets and mapped.get(c, 0.0) <= 0 and not unknown:
             out.append((f"shares.{c}", f"no work of the scenario maps to '{c}' so its "
                                        f"{share:.0%} cannot be reached; fix the mapping"))
     if audit.interruptions is not None and not scenario.interruptions.enabled:

@@ -28,7 +28,9 @@ def register(subparsers) -> None:
         "calibrate", help="fit free parameters so that a scenario reproduces an audit",
         description="Fit free parameters of a scenario to an audit (time shares, interruption "
                     "figure, volumes) by least squares on simulated replications with common "
-                    "random numbers, then write the calibrated scenario and a fit report.",
+                    "random numbers, within plausibility limits on utilisation and backlogs, "
+                    "then write the calibrated scenario and a fit report; 'converged' only "
+                    "when every target of the written scenario is within its tolerance.",
         epilog=f"Example: {EXAMPLE}. See docs/calibration.md.")
     p.add_argument("scenario", help="scenario YAML file to calibrate")
     p.add_argument("--audit", "-a", required=True, help="audit YAML file (calibration/audits/)")
@@ -49,13 +51,26 @@ def register(subparsers) -> None:
                    help="simulate this many days during the fit (the output keeps the "
                         "scenario's own horizon)")
     p.add_argument("--stop-within", type=float, default=0.5, metavar="TOL",
-                   help="stop once every target is within TOL of its tolerance (default 0.5; "
-                        "0 = run until scipy converges or the budget is spent)")
+                   help="stop once every target is within TOL of its tolerance and every "
+                        "plausibility limit holds (default 0.5; 0 = run until scipy converges "
+                        "or the budget is spent)")
     p.add_argument("--check-replications", type=int, default=0, metavar="N",
                    help="after the fit, rerun the calibrated scenario with N replications "
                         "and a new seed, and report those values too (default 0: skip)")
     p.add_argument("--workers", "-w", type=int, default=None,
                    help="worker processes (default: min(replications, CPUs))")
+    p.add_argument("--max-utilisation", type=float, default=None, metavar="U",
+                   help="plausibility limit: busy / on-duty time of the fitted scenario "
+                        "(default: the audit's plausibility.max_utilisation, else 0.90)")
+    p.add_argument("--max-backlog-growth", type=float, default=None, metavar="G",
+                   help="plausibility limit: growth of open deferrable work over the second "
+                        "half of the window, share of on-duty time (default 0.02)")
+    p.add_argument("--max-report-backlog-days", type=float, default=None, metavar="D",
+                   help="plausibility limit: reports unsent at the horizon, in days of "
+                        "dictation (default 15)")
+    p.add_argument("--limit-weight", type=float, default=None, metavar="W",
+                   help="penalty per scale beyond a plausibility limit (default 10; 0 reports "
+                        "the limits without enforcing them)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario field before calibrating (repeatable)")
     add_quiet(p)
@@ -80,35 +95,59 @@ def _parse_fit(text: str) -> list[tuple[str, float | None, float | None]]:
     return out
 
 
-def _parameters(args, audit, data: dict) -> list[Parameter]:
-    from .audit import AuditError
+def _parameters(args, audit, data: dict) -> tuple[list[Parameter], list[tuple[str, str]]]:
+    """The free parameters, and every problem with them as (field, sentence)."""
     from .parameters import ParameterError, resolve
 
     from_cli = args.fit is not None
     wanted = (_parse_fit(args.fit) if from_cli
               else [(p.name, p.lower, p.upper) for p in audit.free_parameters()])
     if not wanted:
-        raise UsageError("no free parameters: name them with --fit (e.g. --fit "
-                         "booking.rate_scale,deferrable.granularity) or in the audit's 'fit' list")
-    out, seen = [], set()
+        return [], [("fit", "no free parameters: name them with --fit (e.g. --fit "
+                            "booking.rate_scale,deferrable.granularity) or in the audit's "
+                            "'fit' list")]
+    out, problems, seen = [], [], set()
     for i, (name, lo, hi) in enumerate(wanted):
+        where = "--fit" if from_cli else f"fit[{i}]"
         if name in seen:
-            raise UsageError(f"--fit: '{name}' is given twice; list each parameter once")
+            problems.append((where, f"'{name}' is given twice; list each parameter once"))
+            continue
         seen.add(name)
         try:
             out.append(resolve(name, data).bounded(lo, hi))
         except ParameterError as exc:
-            if from_cli:
-                raise UsageError(f"--fit: {exc}") from None
-            raise AuditError([(f"fit[{i}]", str(exc))], args.audit) from None
-    return out
+            problems.append((where, str(exc)))
+    return out, problems
+
+
+def _limits(args, audit):
+    """Plausibility limits and weight: the CLI flags over the audit's ``plausibility``."""
+    from . import limits
+
+    plaus = audit.plausibility if audit is not None else None
+    pick = lambda flag, field: (getattr(args, flag) if getattr(args, flag) is not None  # noqa: E731
+                                else getattr(plaus, field) if plaus is not None
+                                else limits.DEFAULTS[field])
+    values = {f: pick(f, f) for f in ("max_utilisation", "max_backlog_growth",
+                                      "max_report_backlog_days")}
+    weight = pick("limit_weight", "weight")
+    for flag, value, ok, rule in (("--max-utilisation", values["max_utilisation"],
+                                   0 < values["max_utilisation"] <= 1, "in (0, 1]"),
+                                  ("--max-backlog-growth", values["max_backlog_growth"],
+                                   values["max_backlog_growth"] >= 0, "at least 0"),
+                                  ("--max-report-backlog-days", values["max_report_backlog_days"],
+                                   values["max_report_backlog_days"] > 0, "above 0"),
+                                  ("--limit-weight", weight, weight >= 0, "at least 0")):
+        if not ok:
+            raise UsageError(f"{flag} must be {rule} (got {value:g})")
+    return limits.build(**values), weight
 
 
 def cmd_calibrate(args) -> int:
     from simulation.scenario.composition import compose, read_composed, set_path
 
     from . import report
-    from .audit import load_audit
+    from .audit import AuditError, problems, read_audit
     from .fit import Calibration, Settings
 
     for opt, value, least in (("--replications", args.replications, 2),
@@ -116,7 +155,7 @@ def cmd_calibrate(args) -> int:
                               ("--check-replications", args.check_replications, 0)):
         if value < least:
             raise UsageError(f"{opt} must be at least {least}")
-    audit = load_audit(args.audit)
+    audit, found = read_audit(args.audit)
     data = read_composed(args.scenario)
     for assignment in args.overrides:
         data = set_path(data, assignment)
@@ -125,7 +164,14 @@ def cmd_calibrate(args) -> int:
     if args.horizon_days is not None and args.horizon_days <= cal.warmup_days:
         raise UsageError(f"--horizon-days must exceed the scenario's warm-up ({cal.warmup_days} "
                          "days); give a longer horizon")
-    params = _parameters(args, audit, data)
+    # Every problem of the audit at once: the file, against the scenario, its parameters.
+    if audit is not None:
+        found += problems(audit, base)
+    params, bad_params = _parameters(args, audit, data) if audit is not None else ([], [])
+    found += bad_params
+    if found:
+        raise AuditError(found, args.audit)
+    limits, weight = _limits(args, audit)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     workers = args.workers or max(1, min(args.replications, os.cpu_count() or 1))
@@ -147,13 +193,14 @@ def cmd_calibrate(args) -> int:
 
     settings = Settings(replications=args.replications, seed=args.seed,
                         horizon_days=args.horizon_days, max_evals=args.max_evals,
-                        workers=workers, stop_within=args.stop_within, progress=progress)
+                        workers=workers, stop_within=args.stop_within, progress=progress,
+                        limits=limits, limit_weight=weight)
     try:
         result = Calibration(data, audit, params, settings, args.scenario, args.audit).run(
             args.check_replications)
     finally:
         bar.finish()
-    print(report.text(result, base.name))
+    print(report.text(result, base.name, colour=report.use_colour(sys.stdout)))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(report.scenario_yaml(result, args.scenario, name), encoding="utf-8")
     paths = report.write_report(result, base.name, args.report or out.with_name(stem + ".fit"))

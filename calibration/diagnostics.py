@@ -1,4 +1,4 @@
-"""After a fit: parameter standard errors, identifiability and unreachable-target warnings.
+"""After a fit: parameter standard errors and identifiability warnings.
 
 ``jac`` is the Jacobian of the normalised residuals ((model - audit) / tolerance) with
 respect to the internal parameters (log of scales). Sampling noise of a simulated target is
@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .parameters import Parameter, from_internal
+from .parameters import Parameter
 from .targets import Target, Value, independent_count
 
 
@@ -29,13 +29,12 @@ def parameter_se(jac: np.ndarray, targets: list[Target], values: list[Value]) ->
     return np.where(se < 1e-9, 0.0, se)  # exact (analytic) targets: no sampling error
 
 
-def _fmt(t: Target, x: float) -> str:
-    return f"{100 * x:.1f}%" if t.unit == "%" else f"{x:.3g}{t.unit}"
+def diagnose(parameters: list[Parameter], x: np.ndarray, jac: np.ndarray,
+             targets: list[Target], values: list[Value]) -> list[str]:
+    """Identifiability warnings a user must read before trusting the calibrated scenario.
 
-
-def diagnose(parameters: list[Parameter], x: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-             jac: np.ndarray, targets: list[Target], values: list[Value]) -> list[str]:
-    """Warnings a user must read before trusting the calibrated scenario."""
+    Missed targets, limits and bounds are the status's job (``status.verdict``).
+    """
     out: list[str] = []
     n, m = len(parameters), independent_count(targets)
     if n > m:
@@ -45,8 +44,6 @@ def diagnose(parameters: list[Parameter], x: np.ndarray, lower: np.ndarray, uppe
     # A 10% change (0.1 in log space) that moves the targets by less than half the sampling
     # error of the noisiest one cannot be told from noise.
     noise = float(np.max(_noise(targets, values), initial=0.0))
-    at_bound = [p for p, xi, lo, hi in zip(parameters, x, lower, upper)
-                if xi - lo < 1e-3 * max(1, abs(lo)) or hi - xi < 1e-3 * max(1, abs(hi))]
     flat = []
     for j, p in enumerate(parameters):
         moved = float(np.linalg.norm(jac[:, j])) * 0.1 * max(1.0, abs(x[j]))
@@ -65,18 +62,4 @@ def diagnose(parameters: list[Parameter], x: np.ndarray, lower: np.ndarray, uppe
             shown = f"{cond:.0f}" if cond < 1e6 else "> 1e6"
             out.append(f"{', '.join(names)} move the targets in nearly the same way (condition "
                        f"{shown}): only a combination of them is identifiable; fix all but one")
-    for t, v in zip(targets, values):
-        miss = v.mean - t.value
-        half = (v.ci_high - v.ci_low) / 2 if math.isfinite(v.ci_high) else 0.0
-        if not math.isfinite(miss) or abs(miss) > max(t.tolerance, 3 * half):
-            bound = ("; at its bound: " + ", ".join(
-                f"{p.name}={from_internal(p, xi):.3g}" for p, xi in zip(parameters, x)
-                if p in at_bound)) if at_bound else ""
-            out.append(f"target {t.key} not reached: model {_fmt(t, v.mean)} vs audit "
-                       f"{_fmt(t, t.value)} (tolerance {_fmt(t, t.tolerance)}){bound}; free a "
-                       "parameter that moves it or widen the bounds")
-    for p in at_bound:
-        if not any("at its bound" in w for w in out):
-            out.append(f"{p.name} ended at its bound ({p.lower:g}, {p.upper:g}); the fit may "
-                       "want to go further: check the value is plausible before widening")
     return out

@@ -49,7 +49,13 @@ class Surrogate:
             c = classify(self.rules, w.kind, w.category, w.department)
             shares[c] = shares.get(c, 0.0) + w.minutes_per_day / total
         return {"shares": shares, "urgent": sum(w.acts_per_day for w in work if w.urgent),
-                "deferrable": sum(w.minutes_per_day for w in work if not w.urgent)}
+                "deferrable": sum(w.minutes_per_day for w in work if not w.urgent),
+                "total": total}
+
+    def utilisation(self, figures: dict) -> float:
+        """Pilot utilisation scaled with the total work (the staff is not fitted)."""
+        pilot = values_of(self.pilot, "utilisation")[0]
+        return pilot * figures["total"] / self.base["total"] if self.base["total"] else pilot
 
     @staticmethod
     def _hit_share(scenario: Scenario, lam: float) -> float:
@@ -86,8 +92,13 @@ class Surrogate:
 
 
 def first_guess(x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, targets: list[Target],
-                scenario_at: Callable[[np.ndarray], Scenario], surrogate: Surrogate) -> np.ndarray:
-    """Internal parameter vector solving the targets on the surrogate (x0 if it fails)."""
+                scenario_at: Callable[[np.ndarray], Scenario], surrogate: Surrogate,
+                max_utilisation: tuple[float, float] | None = None) -> np.ndarray:
+    """Internal parameter vector solving the targets on the surrogate (x0 if it fails).
+
+    ``max_utilisation``: (bound, weight) of the utilisation limit, a one-sided penalty of
+    ``weight`` per point of surrogate utilisation above the bound.
+    """
     tol = np.array([t.tolerance for t in targets])
     goal = np.array([t.value for t in targets])
 
@@ -95,7 +106,12 @@ def first_guess(x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, targets: l
         sc = scenario_at(x)
         figures = surrogate.figures(sc)
         model = np.array([surrogate.value(t, sc, figures) for t in targets])
-        return np.nan_to_num((model - goal) / tol, nan=1e3)
+        res = np.nan_to_num((model - goal) / tol, nan=1e3)
+        if max_utilisation is None:
+            return res
+        bound, weight = max_utilisation
+        over = max(0.0, (surrogate.utilisation(figures) - bound) / 0.01)
+        return np.append(res, weight * np.nan_to_num(over, nan=1e3))
 
     try:
         res = least_squares(residuals, np.clip(x0, lower, upper), bounds=(lower, upper),

@@ -3,7 +3,9 @@
 Every evaluation runs the same replications with the same seed (common random numbers),
 so the objective is a deterministic, nearly smooth function of the parameters and finite
 differences with a wide step (``diff_step``) give usable slopes. The objective is the sum
-of squared residuals, each (model - audit) / tolerance.
+of squared residuals, each (model - audit) / tolerance, plus the one-sided penalties of the
+plausibility limits (``limits``). Every evaluation simulates the scenario as it will be
+written (changed numbers rounded), so the status describes the written file.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from simulation.scenario.composition import compose
 from simulation.scenario.schema import Scenario
 
 from . import audit as audit_mod
+from . import limits as lm
 from . import targets as tg
 from .diagnostics import diagnose, parameter_se
 from .first_guess import Surrogate, first_guess
-from .measure import measure, plain_rules, pool
+from .measure import measure, plain_rules, pool, values_of
+from .operating import headline, summarise
 from .parameters import Parameter, from_internal, to_internal, unshare
+from .status import Miss, at_bound, verdict
 
 
 @dataclass
@@ -42,6 +47,11 @@ class Settings:
     stop_within: float = 0.5  # stop once every residual is within this many tolerances
     diagnostic_step: float = 0.25  # wider than diff_step: slopes well above the CRN noise
     progress: Callable[[str], None] | None = None
+    limits: list[lm.Limit] = field(default_factory=lambda: lm.build(
+        *(lm.DEFAULTS[k] for k in ("max_utilisation", "max_backlog_growth",
+                                   "max_report_backlog_days"))))
+    limit_weight: float = lm.DEFAULTS["weight"]  # 0: report the limits, do not enforce them
+    operating_point: bool = True  # run the scenario before and after the fit
 
 
 @dataclass
@@ -51,11 +61,18 @@ class Evaluation:
     x: np.ndarray
     pooled: pd.DataFrame
     values: list[tg.Value]
-    residuals: np.ndarray
+    residuals: np.ndarray  # of the targets, (model - audit) / tolerance
+    limit_values: list[float] = field(default_factory=list)
+    penalties: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def cost(self) -> float:
-        return float(np.sum(self.residuals ** 2))
+        return float(np.sum(self.residuals ** 2) + np.sum(self.penalties ** 2))
+
+    @property
+    def vector(self) -> np.ndarray:
+        """What the optimiser minimises the squares of: target residuals, then penalties."""
+        return np.concatenate([self.residuals, self.penalties])
 
 
 @dataclass
@@ -78,6 +95,12 @@ class FitResult:
     jacobian: np.ndarray | None = None  # of normalised residuals w.r.t. internal parameters
     check: list[tg.Value] | None = None
     check_replications: int = 0
+    converged: bool = False
+    misses: list[Miss] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)  # limits and bounds reached (shown in red)
+    limits: list[lm.Limit] = field(default_factory=list)
+    before: dict[str, tuple[float, float, float]] | None = None  # headline KPI -> mean, CI
+    after: dict[str, tuple[float, float, float]] | None = None
 
 
 class _Budget(Exception):
@@ -99,6 +122,13 @@ def round_changes(original, new, digits: int = 4):
     if isinstance(new, float) and new != original and math.isfinite(new):
         return float(f"{new:.{digits}g}")
     return new
+
+
+def _round_trip(data: dict) -> dict:
+    """``data`` as read back from the YAML file it is written to."""
+    import yaml
+
+    return yaml.safe_load(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
 
 
 class Calibration:
@@ -139,8 +169,12 @@ class Calibration:
             data["calendar"]["horizon_days"] = self.settings.horizon_days
         return compose(data, [], self.source)
 
+    def written_at(self, x: np.ndarray) -> dict:
+        """The scenario data as it would be written at ``x`` (changed numbers rounded)."""
+        return round_changes(self.base, self.data_at(x))
+
     def scenario_at(self, x: np.ndarray) -> Scenario:
-        return self._compose(self.data_at(x))
+        return self._compose(self.written_at(x))
 
     def simulate(self, scenario: Scenario, seed: int, replications: int) -> pd.DataFrame:
         """Pooled figures of ``replications`` replications (in worker processes if asked)."""
@@ -158,7 +192,11 @@ class Calibration:
         pooled = self.simulate(scenario, seed, reps)
         values = tg.model_values(self.targets, scenario, pooled)
         res = np.array([(v.mean - t.value) / t.tolerance for v, t in zip(values, self.targets)])
-        return Evaluation(np.array(x, dtype=float), pooled, values, np.nan_to_num(res, nan=1e3))
+        limits = self.settings.limits
+        lvalues = [values_of(pooled, lim.key)[0] for lim in limits]
+        pen = lm.penalties(limits, lvalues, self.settings.limit_weight)
+        return Evaluation(np.array(x, dtype=float), pooled, values, np.nan_to_num(res, nan=1e3),
+                          lvalues, pen)
 
     def evaluate(self, x: np.ndarray) -> Evaluation:
         """The model at internal ``x`` with the fit's seed and replications (cached)."""
@@ -197,55 +235,87 @@ class Calibration:
                 self._pool = None
 
     def _run(self, check_replications: int) -> FitResult:
-        status = "converged"
+        stopped = None
         start = np.clip(self.start, self.lower, self.upper)
         pilot = self.evaluate(start)
         surrogate = Surrogate(self.rules, self.scenario_at(start), pilot.pooled)
-        guess = first_guess(start, self.lower, self.upper, self.targets, self.scenario_at,
-                            surrogate)
+        # The surrogate is smooth: solve it on unrounded scenarios (rounding would spoil
+        # its finite differences).
+        guess = first_guess(start, self.lower, self.upper, self.targets,
+                            lambda x: self._compose(self.data_at(x)), surrogate,
+                            self._guess_limit())
         try:
             self._objective(guess)
             res = least_squares(self._objective, guess, bounds=(self.lower, self.upper),
                                 jac=self._jacobian, xtol=1e-3, ftol=1e-3, gtol=1e-6,
                                 max_nfev=10 * self.settings.max_evals)
-            status = "converged" if res.success else f"stopped: {res.message}"
+            if not res.success:
+                stopped = f"the search stopped: {res.message}"
         except _Reached:
-            status = f"converged (every target within {self.settings.stop_within:g} tolerance)"
+            pass
         except _Budget:
-            status = f"stopped after {self.settings.max_evals} evaluations (--max-evals)"
+            stopped = f"the budget of {self.settings.max_evals} evaluations is spent (--max-evals)"
         best = self.best()
-        data = round_changes(self.base, self.data_at(best.x))
-        final = self._evaluation(best.x, self._compose(data), self.settings.seed,
+        data = self.written_at(best.x)
+        # Re-simulate the written scenario (after a YAML round trip): the status describes it.
+        final = self._evaluation(best.x, self._compose(_round_trip(data)), self.settings.seed,
                                  self.settings.replications)
-        self.evaluations += 1  # the written (rounded) scenario, which the report describes
-        jac = self._diagnostic_jacobian(best.x)
+        self.evaluations += 1
+        ntg = len(self.targets)
+        jac = self._diagnostic_jacobian(best.x)[:ntg]
         se = parameter_se(jac, self.targets, final.values)
-        values = np.array([from_internal(p, xi) for p, xi in zip(self.parameters, best.x)])
+        values = self._natural(best.x)
         se_value = np.array([v * s if p.log else s for p, v, s in zip(self.parameters, values, se)])
-        warnings = diagnose(self.parameters, best.x, self.lower, self.upper, jac, self.targets,
-                            final.values)
-        if status.startswith("stopped"):
-            warnings.insert(0, f"the fit {status}; the best point so far is kept: raise "
-                               "--max-evals or start from better values")
+        warnings = diagnose(self.parameters, best.x, jac, self.targets, final.values)
+        bounds = at_bound(self.parameters, best.x, self.lower, self.upper)
+        v = verdict(self.targets, final.values, self.settings.limits, final.limit_values,
+                    bounds, stopped)
         result = FitResult(self.audit, self.parameters, self._natural(start),
                            self._natural(guess), values, se_value, self.targets, final, data,
-                           self.settings, self.evaluations, status, warnings, jac)
+                           self.settings, self.evaluations, v.status, warnings, jac,
+                           converged=v.converged, misses=v.misses, flags=v.flags,
+                           limits=self.settings.limits)
         if check_replications > 0:
             pooled = self.simulate(self._compose(data, fit_horizon=False),
                                    self.settings.seed + 1000, check_replications)
             result.check = tg.model_values(self.targets, self._compose(data, False), pooled)
             result.check_replications = check_replications
+        if self.settings.operating_point:
+            result.before = self.operating_point(self.base)
+            result.after = self.operating_point(data)
         return result
+
+    def operating_point(self, data: dict) -> dict[str, tuple[float, float, float]]:
+        """Headline KPIs of a scenario as ``secsim run`` gives them, over the fit's horizon
+        (the scenario's own unless ``horizon_days`` shortens it)."""
+        scenario = self._compose(data)
+        reps = self.settings.replications
+        args = ([scenario] * reps, [self.settings.seed] * reps, range(reps))
+        if self._pool is not None:
+            rows = list(self._pool.map(headline, *args))
+        else:
+            rows = [headline(*a) for a in zip(*args)]
+        return summarise(rows)
+
+    def _guess_limit(self) -> tuple[float, float] | None:
+        """(utilisation limit, weight) for the first guess, if enforced."""
+        lim = next((lim for lim in self.settings.limits if lim.key == "utilisation"), None)
+        if lim is None or self.settings.limit_weight <= 0:
+            return None
+        return lim.bound, self.settings.limit_weight
 
     def _natural(self, x: np.ndarray) -> np.ndarray:
         return np.array([from_internal(p, xi) for p, xi in zip(self.parameters, x)])
 
     def _objective(self, x: np.ndarray) -> np.ndarray:
-        """Residuals at ``x``; stops the search once they are all within ``stop_within``."""
+        """Residuals and penalties at ``x``; stops the search once every target is within
+        ``stop_within`` and every limit holds."""
         ev = self.evaluate(x)
-        if not self._diagnosing and np.max(np.abs(ev.residuals)) <= self.settings.stop_within:
+        if (not self._diagnosing and np.max(np.abs(ev.residuals)) <= self.settings.stop_within
+                and not any(lm.breached(lim, v)
+                            for lim, v in zip(self.settings.limits, ev.limit_values))):
             raise _Reached()
-        return ev.residuals
+        return ev.vector
 
     def _jacobian(self, x: np.ndarray, step: float | None = None) -> np.ndarray:
         """Forward differences of the residuals at ``x`` with a wide step (``diff_step``).
@@ -254,7 +324,7 @@ class Calibration:
         """
         x = np.asarray(x, dtype=float)
         step = self.settings.diff_step if step is None else step
-        f0 = self.evaluate(x).residuals
+        f0 = self.evaluate(x).vector
         jac = np.zeros((len(f0), len(x)))
         for j in range(len(x)):
             h = step * max(1.0, abs(x[j])) * (1 if x[j] >= 0 else -1)

@@ -2,7 +2,8 @@
 
 Time shares are per *audit* category (model work mapped by the audit's rules), so they
 are computed here from the segments rather than taken from the KPI table; the
-interruption figures reuse the definitions of ``simulation.analysis.kpis``.
+interruption figures reuse the definitions of ``simulation.analysis.kpis``; utilisation,
+backlog growth and report backlog (``operating.keeping_up``) feed the plausibility limits.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ import pandas as pd
 from simulation.analysis import kpis
 from simulation.analysis.stats import t_interval
 from simulation.engine.model import simulate
+from simulation.engine.staff import open_day_mask
 from simulation.scenario.calendar import MINUTES_PER_DAY
 from simulation.scenario.schema import Scenario
+
+from .operating import keeping_up
 
 # (audit category, kinds, categories, departments); None = any. Plain tuples: picklable.
 Rule = tuple[str, frozenset | None, frozenset | None, frozenset | None]
@@ -62,6 +66,8 @@ def measure(scenario: Scenario, seed: int, replication: int,
     out["interruptions_per_hour"] = n_int / (on_duty / 60) if on_duty > 0 else math.nan
     out["interruptions_per_deferrable_hour"] = work["interruptions_per_deferrable_hour"]
     out["utilisation"] = busy / on_duty if on_duty > 0 else math.nan
+    open_days = int(open_day_mask(scenario)[cal.warmup_days:cal.horizon_days].sum())
+    out.update(keeping_up(t, cal.warmup_days, cal.horizon_days, open_days))
     return out
 
 

@@ -1,10 +1,17 @@
 """Fitting: recovery of known parameters, diagnostics, the bundled audits, the command line.
 
-Tolerances: recovered parameters must lie within z = 3.29 (two-sided 99.9%, the project's
-per-check level) standard errors of the truth, the standard error combining the fit's
-replications and the synthetic audit's own replications, plus the residual the fit is
-allowed to stop at. The bundled-audit checks use the issue's tolerances (2 points on the
-shares, 3 on the interruption figure) on a fresh run with another seed.
+Tolerances. Recovery of four parameters: the synthetic audit is measured with the fit's own
+seed and replications (a paired design, as common random numbers pair the evaluations),
+so the truth reproduces it and the error left is what the residual at the written
+scenario explains, plus what common random numbers cannot pair (event re-ordering once
+volumes change), at most the unpaired sampling error: z = 3.29 standard errors of the
+fit's replications.
+Unpaired fits (an audit with its own replications): t standard errors of the truth
+(two-sided 99.9%, the project's per-check level; Student's t with FIT_REPS - 1 degrees of
+freedom, as the standard error is estimated from the fit's replications), combining the
+fit's and the audit's replications, plus what the residual left explains. The
+bundled-audit checks use the issue's tolerances (2 points on the shares, 3 on the
+interruption figure) on a fresh run with another seed.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from scipy import stats
 from test_calibration import AUDITS, BASELINE, clinic
 
 from calibration import targets as tg
@@ -28,7 +36,8 @@ from simulation.cli.main import main
 from simulation.runs.factory import make_executor
 from simulation.runs.runner import run
 
-Z = 3.29  # two-sided 99.9%
+LEVEL = 0.999  # two-sided, per check
+Z = stats.norm.ppf(0.5 + LEVEL / 2)  # 3.29
 TRUTH = {"booking.rate_scale": 1.3, "reception.rate_scale": 0.8,
          "doctor_assistance.rate_scale": 1.2, "deferrable.granularity": 0.6}
 CATEGORIES = ("booking", "reception", "doctor_assistance", "patient_file")
@@ -53,34 +62,52 @@ def synthetic_audit(data: dict, interrupted: float | None = None, reps: int = AU
     return audit, pooled
 
 
-@pytest.fixture(scope="module")
-def recovery():
+def fit_recovery(seed: int = 1, max_evals: int = 60):
+    """Fit the four TRUTH parameters, from 1, to an audit measured on the truth with the
+    fit's own seed and replications."""
     truth = unshare(clinic(28))
     for name, value in TRUTH.items():
         resolve(name, truth).apply(truth, value)
-    audit, _ = synthetic_audit(truth)
+    audit, _ = synthetic_audit(truth, reps=FIT_REPS, seed=seed)
     base = clinic(28)  # the perturbed start: every parameter at 1
     params = [resolve(n, base) for n in TRUTH]
-    # The final evaluation is of the rounded scenario, whose arrivals can differ from the
-    # fit's (a rounded volume may change a Poisson count), so whether it stays within STOP
-    # tolerances is partly luck: seeds 1-10 miss it 3 times in 10 with the random-stream
-    # layout before per-entity draws, 2 in 10 after. Seed 2: the first that passes after.
-    settings = Settings(replications=FIT_REPS, seed=2, max_evals=40, stop_within=STOP)
+    # Every evaluation simulates the scenario as written (rounded), so the written file
+    # has exactly the fit's residuals: no seed is luckier than another for the status.
+    settings = Settings(replications=FIT_REPS, seed=seed, max_evals=max_evals,
+                        stop_within=STOP, operating_point=False)
     return Calibration(base, audit, params, settings).run()
 
 
+@pytest.fixture(scope="module")
+def recovery():
+    return fit_recovery()  # the default seed, not a hand-picked one
+
+
 def allowed_log_error(r) -> np.ndarray:
-    """Z standard errors (fit and synthetic audit replications) plus the stopping residual,
-    in log units of each (scale) parameter."""
+    """t standard errors (fit and synthetic audit replications) plus what the residual
+    left at the written scenario explains, in log units of each (scale) parameter."""
     pinv = np.linalg.pinv(r.jacobian)
     se_log = r.se / r.fitted * math.sqrt(1 + FIT_REPS / AUDIT_REPS)
-    return Z * se_log + np.abs(pinv) @ np.full(pinv.shape[1], STOP)
+    t = stats.t.ppf(0.5 + LEVEL / 2, FIT_REPS - 1)
+    left = np.abs([(v.mean - tg.value) / tg.tolerance
+                   for tg, v in zip(r.targets, r.final.values)])
+    return t * se_log + np.abs(pinv) @ left
+
+
+def paired_allowed_log_error(r) -> np.ndarray:
+    """Z standard errors of the fit's replications (the part common random numbers cannot
+    pair is at most the unpaired error) plus what the residual left explains, in log units
+    of each (scale) parameter."""
+    pinv = np.linalg.pinv(r.jacobian)
+    left = np.abs([(v.mean - tg.value) / tg.tolerance
+                   for tg, v in zip(r.targets, r.final.values)])
+    return Z * r.se / r.fitted + np.abs(pinv) @ left
 
 
 def test_recovers_known_parameters(recovery):
     r = recovery
     assert r.status.startswith("converged"), r.status
-    for p, fitted, allowed in zip(r.parameters, r.fitted, allowed_log_error(r)):
+    for p, fitted, allowed in zip(r.parameters, r.fitted, paired_allowed_log_error(r)):
         error = abs(math.log(fitted / TRUTH[p.name]))
         assert error <= allowed, (f"{p.name}: fitted {fitted:.4f}, truth {TRUTH[p.name]}, "
                                   f"|log error| {error:.4f} > {allowed:.4f}")
@@ -88,8 +115,9 @@ def test_recovers_known_parameters(recovery):
 
 
 def test_recovery_reaches_every_target_without_warnings(recovery):
+    assert recovery.converged and not recovery.misses and not recovery.flags
     for t, v in zip(recovery.targets, recovery.final.values):
-        assert abs(v.mean - t.value) <= STOP * t.tolerance + 1e-12, t.key
+        assert abs(v.mean - t.value) <= t.tolerance, t.key
     assert recovery.warnings == []
 
 
@@ -99,11 +127,13 @@ def test_diagnostics_flag_unidentifiable_parameters_and_unreachable_targets():
     names = ["booking.rate_scale", "calls.rate_scale",
              "path:departments.clinic.streams.reports.validation_delay.mean"]
     params = [resolve(n, base) for n in names]
-    result = Calibration(base, audit, params, Settings(replications=3, max_evals=8)).run()
+    result = Calibration(base, audit, params, Settings(replications=3, max_evals=8,
+                                                         operating_point=False)).run()
     text = "\n".join(result.warnings)
     assert "validation_delay.mean is not identifiable" in text
     assert "booking.rate_scale, calls.rate_scale move the targets in nearly the same way" in text
-    assert "target interrupted_time_share not reached" in text
+    assert "interrupted_time_share" in {m.key for m in result.misses}
+    assert result.status.startswith("NOT converged") and "target(s) missed" in result.status
 
 
 def test_fit_is_reproducible_and_the_output_runs(tmp_path, capsys):
@@ -186,8 +216,11 @@ def test_known_volume_anchors_the_rate_and_shares_fit_the_duration():
     base = clinic(21)
     params = [resolve("booking.rate_scale", base), resolve("calls.booking.service_scale", base)]
     r = Calibration(base, audit, params, Settings(replications=FIT_REPS, seed=3,
-                                                  max_evals=30, stop_within=STOP)).run()
-    # The volume is analytic: exact up to the stopping residual (STOP tolerances of 2%).
-    assert abs(r.fitted[0] / 1.2 - 1) <= STOP * audit.tolerances.volume_relative + 1e-9
+                                                  max_evals=30, stop_within=STOP,
+                                                  operating_point=False)).run()
+    # The volume is analytic: exact up to the stopping residual (STOP tolerances of 2%) of
+    # the written scenario, whose volumes are rounded to 4 significant figures (5e-4 of a
+    # number starting with 1, relative).
+    assert abs(r.fitted[0] / 1.2 - 1) <= STOP * audit.tolerances.volume_relative + 5e-4
     allowed = allowed_log_error(r)
     assert abs(math.log(r.fitted[1] / 0.8)) <= allowed[1], (r.fitted, allowed)
