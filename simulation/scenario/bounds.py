@@ -101,7 +101,7 @@ DAY_NUMBER = Bound(0, 2 * MAX_DAYS, "", "a day of the horizon or its follow-up",
 TARGET_DAYS = Bound(0, 365, "days", "a report target beyond a year is no target",
                     integer=True)
 ATTEMPTS = Bound(1, 20, "attempts", "nobody redials twenty times", integer=True)
-HEADCOUNT = Bound(0, 1000, "secretaries", "more than a whole hospital group's AMA",
+HEADCOUNT = Bound(0, 1000, "secretaries", "a hospital group has about 150 AMA FTE",
                   integer=True)
 SESSION = Bound(1, DAY_MINUTES, "minutes", "shorter sittings would split one report "
                 "into hundreds of tasks")
