@@ -111,12 +111,12 @@ def set_path(data: dict, assignment: str) -> dict:
     return data
 
 
-def _unshared(node: Any) -> Any:
+def unshared(node: Any) -> Any:
     """A copy of plain data in which no mapping or list is reachable twice."""
     if isinstance(node, Mapping):
-        return {k: _unshared(v) for k, v in node.items()}
+        return {k: unshared(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_unshared(v) for v in node]
+        return [unshared(v) for v in node]
     return node
 
 
@@ -130,7 +130,7 @@ def compose(data: Mapping, overrides: list[str] = (), source: str | None = None)
                                   "departments and teams (see docs/scenario.md)")], source)
     # YAML anchors share one object between their uses: an override of one use must not
     # change the others, so overrides act on a copy where nothing is shared.
-    data = _unshared(data) if overrides else dict(data)
+    data = unshared(data) if overrides else dict(data)
     for assignment in overrides:
         data = set_path(data, assignment)
     return apply_levers(validate(data, source), source)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from simulation.cli.main import main
 from simulation.runs.runner import replicate
-from simulation.scenario.composition import compose, read_composed
+from simulation.scenario.composition import compose, read_composed, unshared
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.volumes import check_event_budget
 
@@ -48,21 +48,13 @@ def _leaves(node, path=()):
         yield path
 
 
-def _unshared(node):
-    if isinstance(node, dict):
-        return {k: _unshared(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_unshared(v) for v in node]
-    return node
-
-
 DATA = {f: read_composed(ROOT / "scenarios" / f) for f in FILES}
 CASES = [(f, path) for f in FILES for path in dict.fromkeys(_leaves(DATA[f]))
          if not str(path[0]).startswith("x-")]
 
 
 def _with(file: str, path: tuple, value) -> dict:
-    data = _unshared(DATA[file])
+    data = unshared(DATA[file])
     node = data
     for p in path[:-1]:
         node = node[p]
