@@ -48,7 +48,7 @@ class Bound:
             raise ValueError(f"must be {kind} (got {value!r}); {fix}")
         if isinstance(value, str):
             try:
-                value = float(value) if not self.integer else int(value)
+                value = int(value) if self.integer and value.strip().isdigit() else float(value)
             except ValueError:
                 raise ValueError(f"must be {kind} (got {value!r}); {fix}") from None
         if not isinstance(value, (int, float)):
@@ -76,7 +76,7 @@ class Bound:
 
 
 def _typed(py_type: type, bound: Bound) -> Any:
-    return Annotated[py_type, BeforeValidator(bound.check), bound.field()]
+    return Annotated[py_type, bound.field(), BeforeValidator(bound.check)]
 
 
 # name -> (bound, type): what BOUNDS_TABLE documents, in this order.
@@ -94,8 +94,8 @@ WEIGHT = Bound(0, 1_000_000, "", "relative weights; only their ratios matter")
 WEEKDAY_FACTOR = Bound(0, 100, "", "a multiplier of the daily volume")
 FACTOR = Bound(0, 100, "", "a multiplier of a time", low_open=True)
 PENALTY = Bound(0, 10, "", "extra share of handling time: 10 = eleven times as long")
-HORIZON = Bound(1, MAX_DAYS, "days", "ten years", integer=True)
-DAYS = Bound(0, MAX_DAYS, "days", "ten years", integer=True)
+HORIZON = Bound(1, MAX_DAYS, "days", "more than ten years is a typo", integer=True)
+DAYS = Bound(0, MAX_DAYS, "days", "more than ten years is a typo", integer=True)
 DAY_NUMBER = Bound(0, 2 * MAX_DAYS, "", "a day of the horizon or its follow-up",
                    integer=True)
 TARGET_DAYS = Bound(0, 365, "days", "a report target beyond a year is no target",
