@@ -180,7 +180,8 @@ class DictationStream(_Stream):
     typing: TaskDist = Field(description="Minutes to type and format one report.")
     typing_session: SessionMinutes | None = Field(
         None, description="Longest typing sitting (min): a longer report is typed in "
-        "round(typing / this) equal sittings, each a separate deferrable task. None: one.")
+        "round(typing / this) equal sittings (at most 100), each a separate deferrable task. "
+        "None: one.")
     validation_delay: DelayDist | None = Field(
         None, description="Without doctors declared on the department: minutes from typed "
         "to signed, a pure delay with no capacity. Ignored when the department has doctors.")

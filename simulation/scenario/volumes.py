@@ -71,7 +71,7 @@ def _events_per_arrival(stream, has_doctors: bool) -> float:
         return 2 + (stream.online.share if stream.online else 0.0)
     if isinstance(stream, DictationStream):
         session = stream.typing_session
-        sittings = 1.0 if session is None else max(1.0, stream.typing.mean / session)
+        sittings = 1.0 if session is None else min(100.0, max(1.0, stream.typing.mean / session))
         return sittings + 3 + (1 if has_doctors else 0)  # typing, sign-off, sending
     return 2.0  # a request or back-office task: arrival and end
 
