@@ -103,8 +103,8 @@ TARGET_DAYS = Bound(0, 365, "days", "a report target beyond a year is no target"
 ATTEMPTS = Bound(1, 20, "attempts", "nobody redials twenty times", integer=True)
 HEADCOUNT = Bound(0, 1000, "secretaries", "a hospital group has about 150 AMA FTE",
                   integer=True)
-SESSION = Bound(1, DAY_MINUTES, "minutes", "shorter sittings would split one report "
-                "into hundreds of tasks")
+SESSION = Bound(0, DAY_MINUTES, "minutes", "a sitting fits in a day; a report is typed in "
+                "at most 100 sittings however short", low_open=True)
 SECONDS = Bound(0, 86_400, "seconds", "one day", low_open=True)
 DOCTORS = Bound(1, 500, "doctors", "a whole hospital's medical staff is below this",
                 integer=True)
