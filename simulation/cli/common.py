@@ -49,17 +49,41 @@ def add_overrides(p: argparse.ArgumentParser, example: str = "calendar.horizon_d
                    help=f"override a scenario field, e.g. {example} (repeatable)")
 
 
-def load(path: str, overrides: list[str]):
-    """Load a scenario file with command-line overrides applied."""
-    from simulation.scenario.composition import load_composed
+def max_events_type(text: str) -> int:
+    """argparse type of ``--max-events``: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive; give a number >= 1")
+    return value
 
-    return load_composed(path, overrides)
+
+def add_max_events(p: argparse.ArgumentParser) -> None:
+    """``--max-events N``: the event budget a scenario's run may need (refused above it)."""
+    p.add_argument("--max-events", type=max_events_type, default=None, metavar="N",
+                   help="refuse a scenario whose run would simulate more than N events "
+                        "(calls, visits, tasks, report steps; default 10 million, about a "
+                        "quarter of an hour per replication)")
+
+
+def load(path: str, overrides: list[str], max_events: int | None = None):
+    """Load a scenario file with command-line overrides applied, refusing one whose run
+    would exceed the event budget (``--max-events``)."""
+    from simulation.scenario.composition import load_composed
+    from simulation.scenario.volumes import check_event_budget
+
+    scenario = load_composed(path, overrides)
+    check_event_budget(scenario, max_events, path)
+    return scenario
 
 
 def print_warnings(scenario, source: str) -> None:
     """Print on stderr what the scenario allows but a lead would not plan (lines or desks
-    open with nobody on duty); the scenario still runs."""
+    open with nobody on duty, more work than time on duty); the scenario still runs."""
     from simulation.scenario.cover import cover_warnings
+    from simulation.scenario.volumes import utilisation_warnings
 
-    for path, message in cover_warnings(scenario):
+    for path, message in [*cover_warnings(scenario), *utilisation_warnings(scenario)]:
         print(f"{source}: warning: {path}: {message}", file=sys.stderr)

@@ -11,7 +11,7 @@ from simulation.scenario.errors import ScenarioError
 
 def register(sub) -> None:
     """Add ``secsim compare`` to the command line."""
-    from simulation.cli.common import add_quiet, seed_type
+    from simulation.cli.common import add_max_events, add_quiet, seed_type
 
     p = sub.add_parser(
         "compare", help="run several scenarios (paired) and compare them with a baseline",
@@ -31,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a field in every scenario, e.g. calendar.horizon_days=35")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
+    add_max_events(p)
     add_quiet(p)
     p.set_defaults(func=cmd_compare)
 
@@ -54,7 +55,7 @@ def scenario_files(paths: list[str]) -> list[Path]:
     return list(dict.fromkeys(f.resolve() for f in files))
 
 
-def load_all(files: list[Path], overrides: list[str]):
+def load_all(files: list[Path], overrides: list[str], max_events: int | None = None):
     """Load every scenario, reporting all broken files at once before any run."""
     from simulation.cli.common import load, print_warnings
     from simulation.errors import UsageError
@@ -62,7 +63,7 @@ def load_all(files: list[Path], overrides: list[str]):
     scenarios, errors = [], []
     for f in files:
         try:
-            scenarios.append(load(str(f), overrides))
+            scenarios.append(load(str(f), overrides, max_events))
         except ScenarioError as exc:
             errors.append(str(exc))
     if errors:
@@ -90,7 +91,7 @@ def cmd_compare(args) -> int:
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     files = scenario_files(args.paths)
-    scenarios = load_all(files, args.overrides)
+    scenarios = load_all(files, args.overrides, args.max_events)
     names = [s.name for s in scenarios]
     baseline = args.baseline or ("baseline" if "baseline" in names else names[0])
     if baseline not in names:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from simulation.cli.common import (
+    add_max_events,
     add_overrides,
     add_quiet,
     load,
@@ -27,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--workers", "-w", type=int, default=1,
                    help="local worker processes (default 1 = in this process)")
     add_overrides(p)
+    add_max_events(p)
     p.add_argument("--out", "-o", help="output folder (default outputs/<scenario name>; "
                                        "with --json, none unless given)")
     p.add_argument("--json", action="store_true", help="print KPIs as JSON on stdout")
@@ -48,7 +50,7 @@ def cmd_run(args) -> int:
         raise UsageError("--replications must be at least 1")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    scenario = load(args.scenario, args.overrides)
+    scenario = load(args.scenario, args.overrides, args.max_events)
     print_warnings(scenario, args.scenario)
     out = Path(args.out) if args.out else (None if args.json else Path("outputs") / scenario.name)
     if out is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from simulation.cli.common import add_overrides, add_quiet, load, print_warnings
+from simulation.cli.common import add_max_events, add_overrides, add_quiet, load, print_warnings
 
 
 def register(sub) -> None:
@@ -13,6 +13,7 @@ def register(sub) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario YAML files")
     add_overrides(p)
     p.add_argument("--print", action="store_true", help="print the resolved scenario (YAML)")
+    add_max_events(p)
     add_quiet(p)
     p.set_defaults(func=cmd_validate)
 
@@ -25,7 +26,7 @@ def cmd_validate(args) -> int:
     bad = 0
     for path in args.scenarios:
         try:
-            scenario = load(path, args.overrides)
+            scenario = load(path, args.overrides, args.max_events)
         except ScenarioError as exc:
             print(str(exc), file=sys.stderr)
             bad += 1

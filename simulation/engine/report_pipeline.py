@@ -24,6 +24,8 @@ from simulation.scenario.schema import DictationStream
 
 SECRETARY, BACK_END, FRONT_END = "secretary", "back_end", "front_end"
 
+MAX_SITTINGS = 100  # typing sittings of one report (see DictationStream.typing_session)
+
 
 class ReportPipeline(ScheduledArrivals):
     """All reports of one dictation stream."""
@@ -78,7 +80,8 @@ class ReportPipeline(ScheduledArrivals):
             return
         work = float(self.typing[i])
         session = self.stream.typing_session
-        sittings = 1 if session is None else max(1, round(work / session))
+        # Capped: a far-tail typing time must not become thousands of tasks (a hang).
+        sittings = 1 if session is None else min(MAX_SITTINGS, max(1, round(work / session)))
         report.sittings_left = sittings
         for k in range(sittings):
             ctx.new_task("typing", self.department, self.name, self.stream.audit_category,

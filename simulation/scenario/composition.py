@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from simulation.scenario.io import ScenarioError, read_yaml, validate
+from simulation.scenario.io import ScenarioError, parse_yaml, read_yaml, validate
 from simulation.scenario.schema import Scenario
 
 # Sections whose keys are names chosen in the scenario (not field names).
@@ -78,7 +78,13 @@ def set_path(data: dict, assignment: str) -> dict:
     parts = [k for k in key.strip().split(".") if k]
     if not parts:
         raise ScenarioError([("--set", f"'{assignment}' has an empty key")])
-    value = yaml.safe_load(raw) if raw.strip() else ""
+    try:
+        value, duplicates = parse_yaml(raw) if raw.strip() else ("", [])
+    except yaml.YAMLError as exc:
+        raise ScenarioError([(key, f"--set {key}: the value is not valid YAML "
+                                   f"({getattr(exc, 'problem', None) or exc}); quote it")]) from None
+    if duplicates:
+        raise ScenarioError([(key, f"--set {key}: {duplicates[0][1]}")])
     node = data
     for i, part in enumerate(parts[:-1]):
         if isinstance(node, list) and part.isdigit() and int(part) < len(node):
@@ -105,6 +111,15 @@ def set_path(data: dict, assignment: str) -> dict:
     return data
 
 
+def unshared(node: Any) -> Any:
+    """A copy of plain data in which no mapping or list is reachable twice."""
+    if isinstance(node, Mapping):
+        return {k: unshared(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [unshared(v) for v in node]
+    return node
+
+
 def compose(data: Mapping, overrides: list[str] = (), source: str | None = None) -> Scenario:
     """Validate composed data after applying overrides and levers."""
     from simulation.scenario.levers import apply_levers
@@ -113,7 +128,9 @@ def compose(data: Mapping, overrides: list[str] = (), source: str | None = None)
         what = "empty" if data is None else f"a {type(data).__name__}, not a mapping of fields"
         raise ScenarioError([("", f"the scenario is {what}; it needs name, calendar, "
                                   "departments and teams (see docs/scenario.md)")], source)
-    data = dict(data)
+    # YAML anchors share one object between their uses: an override of one use must not
+    # change the others, so overrides act on a copy where nothing is shared.
+    data = unshared(data) if overrides else dict(data)
     for assignment in overrides:
         data = set_path(data, assignment)
     return apply_levers(validate(data, source), source)

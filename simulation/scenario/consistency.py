@@ -94,10 +94,6 @@ def problems(scenario: Scenario) -> list[Problem]:
     cal = scenario.calendar
     categories = {c for *_, c in demanded_work(scenario)}
 
-    for i, day in enumerate(cal.closed_days):
-        if day < 0:
-            out.append((f"calendar.closed_days[{i}]", f"day {day} is negative; days count from 0"))
-
     seen: dict[str, str] = {}
     named_shift: dict[tuple[str, str], list[str]] = {}
     for tname, team in scenario.teams.items():
@@ -210,13 +206,9 @@ def doctor_problems(scenario: Scenario) -> list[Problem]:
                         f"sitting lasts {longest:g} min, so no report can ever be signed; "
                         "lengthen the sittings or shorten the time per report"))
         names = set(doctors.doctor_names(dname))
-        for who, days in doctors.away.items():
+        for who in doctors.away:
             if who not in names:
                 out.append((f"{path}.away", _unknown("doctor", who, names)))
-            for day in days:
-                if day < 0:
-                    out.append((f"{path}.away.{who}", f"day {day} is negative; days count "
-                                                      "from 0"))
     return out
 
 

@@ -11,7 +11,9 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from simulation.scenario.bounds import Cv, Minutes, Weight
 
 
 class _Dist(BaseModel):
@@ -35,7 +37,7 @@ class Exponential(_Dist):
     """Exponential with the given mean (memoryless; the queueing-theory default)."""
 
     dist: Literal["exponential"] = "exponential"
-    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
+    mean_: Minutes = Field(alias="mean", gt=0)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -55,8 +57,8 @@ class LogNormal(_Dist):
     """Lognormal given by its mean and coefficient of variation (typical of task times)."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
-    cv: float = Field(gt=0, allow_inf_nan=False)
+    mean_: Minutes = Field(alias="mean", gt=0)
+    cv: Cv
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -78,8 +80,8 @@ class Gamma(_Dist):
     """Gamma given by its mean and coefficient of variation."""
 
     dist: Literal["gamma"] = "gamma"
-    mean_: float = Field(alias="mean", gt=0, allow_inf_nan=False)
-    cv: float = Field(gt=0, allow_inf_nan=False)
+    mean_: Minutes = Field(alias="mean", gt=0)
+    cv: Cv
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def sample(self, rng, size):
@@ -100,9 +102,9 @@ class Triangular(_Dist):
     """Triangular between ``low`` and ``high`` with mode ``mode`` (expert estimates)."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float = Field(ge=0, allow_inf_nan=False)
-    mode: float = Field(ge=0, allow_inf_nan=False)
-    high: float = Field(gt=0, allow_inf_nan=False)
+    low: Minutes
+    mode: Minutes
+    high: Minutes = Field(gt=0)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -130,8 +132,8 @@ class Uniform(_Dist):
     """Uniform between ``low`` and ``high``."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float = Field(ge=0, allow_inf_nan=False)
-    high: float = Field(gt=0, allow_inf_nan=False)
+    low: Minutes
+    high: Minutes = Field(gt=0)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -156,7 +158,7 @@ class Deterministic(_Dist):
     """Always the same value (a bare number in a scenario file means this)."""
 
     dist: Literal["deterministic"] = "deterministic"
-    value: float = Field(ge=0, allow_inf_nan=False)
+    value: Minutes
 
     def sample(self, rng, size):
         """``size`` independent draws, in minutes."""
@@ -177,25 +179,16 @@ class Empirical(_Dist):
     """Resampling of observed values (optionally weighted), e.g. timed tasks from an audit."""
 
     dist: Literal["empirical"] = "empirical"
-    values: list[float] = Field(min_length=1)  # finite: checked below
-    weights: list[float] | None = None
-
-    @field_validator("values")
-    @classmethod
-    def _non_negative(cls, v):
-        if any(x < 0 for x in v):
-            raise ValueError("durations must be >= 0")
-        if not all(math.isfinite(x) for x in v):
-            raise ValueError("durations must be finite numbers")
-        return v
+    values: list[Minutes] = Field(min_length=1, max_length=100_000)
+    weights: list[Weight] | None = None
 
     @model_validator(mode="after")
     def _weights(self):
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError("weights must have one entry per value")
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("weights must be >= 0 and not all zero")
+            if sum(self.weights) <= 0:
+                raise ValueError("weights are all zero; give at least one a positive weight")
         return self
 
     def _p(self):
@@ -232,6 +225,17 @@ def coerce_dist(value: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"dist": "deterministic", "value": value}
     return value
+
+
+def largest_typical(d: _Dist) -> float:
+    """The largest value a user wrote for a distribution: its upper end when bounded, its
+    mean otherwise (what the work-duration bounds apply to)."""
+    for attr in ("high", "value"):
+        if hasattr(d, attr):
+            return float(getattr(d, attr))
+    if isinstance(d, Empirical):
+        return float(max(d.values))
+    return d.mean
 
 
 def dump_dist(d: _Dist) -> dict:

@@ -11,11 +11,25 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulation.scenario.bounds import DOCTORS
 from simulation.scenario.calendar import WEEKDAYS, parse_clock
 from simulation.scenario.distributions import Deterministic
-from simulation.scenario.fields import Clock, DistField, Strict, Weekday
+from simulation.scenario.fields import (
+    Clock,
+    DailyRate,
+    DayNumber,
+    DoctorCount,
+    LeaveWeeks,
+    PerWeek,
+    Probability,
+    SafeName,
+    SittingMinutes,
+    Strict,
+    TaskDist,
+    Weekday,
+)
 
-MAX_DOCTORS = 500  # per department: a whole hospital's medical staff is below this
+MAX_DOCTORS = int(DOCTORS.high)  # per department: a whole hospital's medical staff is below this
 DAY_MINUTES = 24 * 60
 
 
@@ -25,11 +39,11 @@ class Sitting(Strict):
     days: list[Weekday] | None = Field(
         None, min_length=1, description="Weekdays of the sitting. Default: every day lines "
         "are open (or spread over them with per_week).")
-    per_week: int | None = Field(
-        None, ge=1, le=7, description="Instead of days: this many sittings a week, spread "
+    per_week: PerWeek | None = Field(
+        None, description="Instead of days: this many sittings a week, spread "
         "evenly over the days lines are open.")
     start: Clock = Field("17:00", description="Clock time the sitting starts.")
-    minutes: float = Field(gt=0, le=DAY_MINUTES, allow_inf_nan=False,
+    minutes: SittingMinutes = Field(
                            description="Minutes available for reports in the sitting.")
 
     @field_validator("days")
@@ -62,7 +76,7 @@ class Sitting(Strict):
 class FrontEndCost(Strict):
     """What front-end voice recognition costs the doctor: he corrects his own draft."""
 
-    extra_minutes: DistField = Field(
+    extra_minutes: TaskDist = Field(
         default_factory=lambda: Deterministic(value=2.0),
         description="Doctor minutes per report to correct the recognised draft (Trumm 2006: "
         "+41% of doctor time per word; Borowitz: +16% per document).")
@@ -74,21 +88,21 @@ class FrontEndCost(Strict):
 class Rework(Strict):
     """A share of signed-off drafts goes back to the secretary once for corrections."""
 
-    share: float = Field(0.0, ge=0, le=1, allow_inf_nan=False,
+    share: Probability = Field(0.0,
                          description="Share of reports sent back once.")
-    typing: DistField = Field(default_factory=lambda: Deterministic(value=5.0),
+    typing: TaskDist = Field(default_factory=lambda: Deterministic(value=5.0),
                               description="Secretary minutes to make the corrections.")
 
 
 class Doctors(Strict):
     """The doctors who sign a department's reports, and their sign-off pattern."""
 
-    count: int | None = Field(None, ge=1, le=MAX_DOCTORS,
+    count: DoctorCount | None = Field(None,
                               description="Number of doctors (named <department>_dr1, ...).")
-    names: list[str] | None = Field(None, min_length=1, max_length=MAX_DOCTORS,
+    names: list[SafeName] | None = Field(None, min_length=1, max_length=MAX_DOCTORS,
                                     description="Named doctors instead of a count.")
     sittings: list[Sitting] = Field(min_length=1, description="Each doctor's sign-off sittings.")
-    time_per_report: DistField = Field(
+    time_per_report: TaskDist = Field(
         description="Doctor minutes to read, correct and sign one report.")
     queue: Literal["own", "department"] = Field(
         "own", description="own: a doctor signs the reports he dictated; department: any "
@@ -99,12 +113,11 @@ class Doctors(Strict):
     front_end: FrontEndCost = Field(default_factory=FrontEndCost,
                                     description="Extra doctor time with front-end recognition.")
     rework: Rework = Field(default_factory=Rework, description="Drafts sent back for corrections.")
-    absence_rate: float = Field(0.0, ge=0, lt=1, allow_inf_nan=False,
+    absence_rate: DailyRate = Field(0.0,
                                 description="Daily probability that a doctor misses his sittings.")
-    leave_weeks: float = Field(0.0, ge=0, lt=52, allow_inf_nan=False,
-                               description="Weeks a year each doctor is away in whole weeks "
+    leave_weeks: LeaveWeeks = Field(0.0, description="Weeks a year each doctor is away in whole weeks "
                                "(holidays, conferences), drawn week by week.")
-    away: dict[str, list[int]] = Field(
+    away: dict[str, list[DayNumber]] = Field(
         default_factory=dict, description="Per doctor, day numbers away (holidays, "
         "conferences): no sitting those days.")
 

@@ -8,13 +8,59 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
+from simulation.scenario.bounds import (  # noqa: F401 - re-exported: the field types in one place
+    DELAY,
+    TASK,
+    Attempts,
+    BatchSize,
+    Bound,
+    DailyRate,
+    DayNumber,
+    Days,
+    DoctorCount,
+    Factor,
+    Headcount,
+    HorizonDays,
+    LeaveWeeks,
+    Minutes,
+    Penalty,
+    PerDay,
+    PerWeek,
+    Probability,
+    SafeName,
+    Seconds,
+    SessionMinutes,
+    SittingMinutes,
+    TargetDays,
+    WeekdayFactor,
+    Weight,
+)
 from simulation.scenario.calendar import parse_clock
-from simulation.scenario.distributions import Dist, coerce_dist
+from simulation.scenario.distributions import Dist, coerce_dist, largest_typical
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DistField = Annotated[Dist, BeforeValidator(coerce_dist)]
+
+
+def _at_most(bound: Bound, what: str):
+    def check(dist):
+        value = largest_typical(dist)
+        if value > bound.high:
+            raise ValueError(f"{what} of {value:g} min is more than {bound.high:g} min "
+                             f"({bound.why}); check the unit (minutes) and shorten it")
+        return dist
+    return check
+
+
+# A piece of work (call, visit, task, doctor time, patience) lasts at most a day; a delay
+# (redial, sign-off) at most a year. The bound applies to the mean, or to the upper end
+# of a bounded distribution.
+TaskDist = Annotated[Dist, BeforeValidator(coerce_dist),
+                     AfterValidator(_at_most(TASK, "a work duration"))]
+DelayDist = Annotated[Dist, BeforeValidator(coerce_dist),
+                      AfterValidator(_at_most(DELAY, "a delay"))]
 
 URGENT_KINDS = ("call", "transferred_call", "walk_in", "doctor_request")
 REPORT_KINDS = ("typing", "sending")

@@ -103,7 +103,7 @@ def _sentence(err: dict, data: Any) -> tuple[str, str]:
     msg = msg.replace("Input should be", "must be").replace("greater than or equal to", ">=")
     msg = msg.replace("less than or equal to", "<=").replace("greater than", ">")
     msg = msg.replace("less than", "<")
-    shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+    shown = "" if isinstance(got, (dict, list)) or "(got " in msg else f" (got {got!r})"
     return path, f"{msg[0].lower() + msg[1:]}{shown}"
 
 
@@ -159,13 +159,58 @@ def read_yaml(path: str | Path) -> Any:
     if p.is_dir():
         raise ScenarioError([("", f"'{p}' is a folder; give a scenario file inside it")], str(p))
     try:
-        return yaml.safe_load(p.read_text(encoding="utf-8"))
+        data, duplicates = parse_yaml(p.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError([("", f"not valid YAML{where}: {problem}; fix the indentation or "
                                   "quoting there")], str(p)) from None
+    if duplicates:
+        raise ScenarioError(duplicates, str(p))
+    return data
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def parse_yaml(text: str) -> tuple[Any, list[tuple[str, str]]]:
+    """YAML text as plain data, and every key written twice in one mapping as
+    (dotted path, sentence): YAML would silently keep the last. Anchors and merge keys
+    (``<<: *x``) work as usual; a key beside a merge key overrides the merged one."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, []
+        duplicates: list[tuple[str, str]] = []
+        _find_duplicates(node, "", duplicates, set())
+        return loader.construct_document(node), duplicates
+    finally:
+        loader.dispose()
+
+
+def _find_duplicates(node: yaml.Node, path: str, out: list, seen: set[int]) -> None:
+    if id(node) in seen:  # an alias: its anchor was checked where it was written
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _find_duplicates(item, f"{path}[{i}]", out, seen)
+    elif isinstance(node, yaml.MappingNode):
+        lines: dict[tuple[str, str], int] = {}
+        for key, value in node.value:
+            if key.tag == _MERGE or not isinstance(key, yaml.ScalarNode):
+                _find_duplicates(value, path, out, seen)
+                continue
+            line = key.start_mark.line + 1
+            where = f"{path}.{key.value}" if path else str(key.value)
+            if (key.tag, key.value) in lines:
+                first = lines[(key.tag, key.value)]
+                out.append((where, f"the key '{key.value}' is written twice, at lines {first} "
+                                  f"and {line} (only the last would count); keep one of them"))
+            lines.setdefault((key.tag, key.value), line)
+            _find_duplicates(value, where, out, seen)
 
 
 def to_plain(scenario: Scenario) -> dict:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from simulation.scenario.distributions import Deterministic, Dist, coerce_dist
+from simulation.scenario.bounds import DailyRate, Factor, Headcount, Penalty, Probability, SafeName
+from simulation.scenario.distributions import Deterministic
+from simulation.scenario.fields import DistField, TaskDist  # noqa: F401 - DistField re-exported
 
-DistField = Annotated[Dist, BeforeValidator(coerce_dist)]
 Departments = list[str] | Literal["all"]
 
 
@@ -33,9 +34,9 @@ class Pooling(_Lever):
     lever: Literal["pooling"]
     departments: Departments = Field("all", description="Departments pooled.")
     scope: Literal["phones", "phones_and_desk", "all"] = Field("phones", description="What is pooled.")
-    team: str = Field("pool", description="Name of the merged team (scope 'all').")
-    specialty_penalty: float = Field(
-        0.1, ge=0, description="ASSUMPTION: +10% handling time on another department's work."
+    team: SafeName = Field("pool", description="Name of the merged team (scope 'all').")
+    specialty_penalty: Penalty = Field(
+        0.1, description="ASSUMPTION: +10% handling time on another department's work."
     )
 
 
@@ -46,21 +47,21 @@ class BookingDesk(_Lever):
     departments: Departments = Field("all", description="Departments of the pole.")
     categories: list[str] = Field(default_factory=lambda: ["booking"],
                                   description="Audit categories of the calls the desk answers.")
-    staff: dict[str, int] = Field(
+    staff: dict[str, Headcount] = Field(
         default_factory=dict,
         description="Secretaries moved to the desk, per team (the last ones listed).",
     )
-    new_secretaries: int = Field(0, ge=0, description="Extra secretaries hired for the desk.")
+    new_secretaries: Headcount = Field(0, description="Extra secretaries hired for the desk.")
     shift: str | None = Field(None, description="Shift of new desk secretaries (a named shift).")
-    transfer_share: float = Field(
-        0.3, ge=0, le=1, description="ASSUMPTION: share of desk-answered calls transferred."
+    transfer_share: Probability = Field(
+        0.3, description="ASSUMPTION: share of desk-answered calls transferred."
     )
-    transfer_handling: DistField = Field(
+    transfer_handling: TaskDist = Field(
         default_factory=lambda: Deterministic(value=1.0),
         description="Desk time spent before transferring a call.",
     )
-    specialty_penalty: float = Field(0.15, ge=0, description="ASSUMPTION: desk non-specialists.")
-    team: str = Field("booking_desk", description="Name of the desk team.")
+    specialty_penalty: Penalty = Field(0.15, description="ASSUMPTION: desk non-specialists.")
+    team: SafeName = Field("booking_desk", description="Name of the desk team.")
 
 
 class FrontBackSplit(_Lever):
@@ -72,7 +73,7 @@ class FrontBackSplit(_Lever):
     """
 
     lever: Literal["front_back_split"]
-    back_office: dict[str, int | list[str]] = Field(
+    back_office: dict[str, Headcount | list[str]] = Field(
         description="Per team: how many secretaries go back office (chosen so that someone "
         "stays on duty whenever a line or desk is open; ties: the last listed) or which ones "
         "(a list of names, moved whatever the cover)."
@@ -84,18 +85,18 @@ class FrontBackSplit(_Lever):
     pooled_back_office: bool = Field(
         False, description="One back-office team for all these teams' departments (a typing pool)."
     )
-    team: str = Field("back_office", description="Name of the pooled back-office team.")
+    team: SafeName = Field("back_office", description="Name of the pooled back-office team.")
 
 
 class FloatPool(_Lever):
     """Float secretaries who serve any of the departments (absence cover)."""
 
     lever: Literal["float_pool"]
-    secretaries: int = Field(1, ge=1, description="How many floats.")
+    secretaries: Headcount = Field(1, ge=1, description="How many floats.")
     shift: str = Field(description="A named shift from 'shifts'.")
     departments: Departments = Field("all", description="Departments they cover.")
-    specialty_penalty: float = Field(0.15, ge=0, description="ASSUMPTION: floats are generalists.")
-    team: str = Field("float_pool", description="Name of the float team.")
+    specialty_penalty: Penalty = Field(0.15, description="ASSUMPTION: floats are generalists.")
+    team: SafeName = Field("float_pool", description="Name of the float team.")
 
 
 class VoiceRecognitionLever(_Lever):
@@ -103,13 +104,13 @@ class VoiceRecognitionLever(_Lever):
 
     lever: Literal["voice_recognition"]
     mode: Literal["back_end", "front_end"] = Field(description="Who corrects the draft.")
-    adoption: float = Field(0.9, ge=0, le=1, description="CHU Limoges: >90% of doctors.")
+    adoption: Probability = Field(0.9, description="CHU Limoges: >90% of doctors.")
     departments: Departments = Field("all", description="Departments adopting it.")
-    proofreading_factor: float = Field(
-        0.5, gt=0, le=1, description="ASSUMPTION: proofreading takes half the typing time."
+    proofreading_factor: Probability = Field(
+        0.5, gt=0, description="ASSUMPTION: proofreading takes half the typing time."
     )
-    validation_factor: float = Field(
-        1.0, gt=0, description="Front-end: multiplier on the doctor's validation delay."
+    validation_factor: Factor = Field(
+        1.0, description="Front-end: multiplier on the doctor's validation delay."
     )
 
 
@@ -117,20 +118,20 @@ class OnlineBookingLever(_Lever):
     """Part of the booking calls (and booking walk-ins) move to online booking."""
 
     lever: Literal["online_booking"]
-    share: float = Field(0.11, ge=0, le=1, description="AP-HP 2018 average: 11% online.")
+    share: Probability = Field(0.11, description="AP-HP 2018 average: 11% online.")
     departments: Departments = Field("all", description="Departments offering it.")
     categories: list[str] = Field(default_factory=lambda: ["booking"],
                                   description="Audit categories of the diverted streams.")
-    complex_factor: float = Field(
-        1.2, gt=0, description="ASSUMPTION: remaining booking calls are 20% longer (when "
+    complex_factor: Factor = Field(
+        1.2, le=10, description="ASSUMPTION: remaining booking calls are 20% longer (when "
         "share > 0; it does not grow with the share: sweep both if needed)."
     )
-    check_time: DistField = Field(
+    check_time: TaskDist = Field(
         default_factory=lambda: Deterministic(value=2.0),
         description="ASSUMPTION: 2 min of secretary time to check one online booking.",
     )
-    reminder_averted_share: float = Field(
-        0.0, ge=0, le=1, description="Share of these calls no longer made thanks to SMS reminders."
+    reminder_averted_share: Probability = Field(
+        0.0, description="Share of these calls no longer made thanks to SMS reminders."
     )
 
 
@@ -138,7 +139,7 @@ class Absences(_Lever):
     """Daily absence probability of secretaries (sick leave, training...)."""
 
     lever: Literal["absences"]
-    rate: float = Field(ge=0, lt=1, description="Daily probability each secretary is absent.")
+    rate: DailyRate = Field(description="Daily probability each secretary is absent.")
     teams: list[str] | Literal["all"] = Field("all", description="Teams affected.")
 
 

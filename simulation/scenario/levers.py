@@ -13,12 +13,13 @@ import itertools
 import math
 from collections.abc import Callable
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from simulation.scenario import lever_specs as ls
 from simulation.scenario.cover import gap_minutes
 from simulation.scenario.distributions import Dist
 from simulation.scenario.io import ScenarioError, to_plain, validate
+from simulation.scenario.lever_conflicts import History, claims
 from simulation.scenario.schema import REPORT_KINDS, URGENT_KINDS, Scenario
 
 _DIST = TypeAdapter(Dist)
@@ -48,7 +49,11 @@ def _team_departments(data: dict, team: dict) -> list[str]:
 
 
 def _scale(dist: dict, factor: float) -> dict:
-    scaled = _DIST.validate_python(dist).scaled(factor)
+    try:
+        scaled = _DIST.validate_python(dist).scaled(factor)
+    except ValidationError:
+        raise LeverError("complex_factor", f"scales a duration ({dist}) beyond what a "
+                                           "duration may be; lower the factor") from None
     return scaled.model_dump(by_alias=True)
 
 
@@ -337,12 +342,19 @@ def apply_levers(scenario: Scenario, source: str | None = None) -> Scenario:
     if not scenario.levers:
         return scenario
     data = copy.deepcopy(to_plain(scenario))
+    history = History()
     for i, lever in enumerate(scenario.levers):
+        mine = claims(data, lever)
+        conflict = history.conflict(data, i, lever, mine)
+        if conflict:
+            raise ScenarioError([(f"levers[{i}]", conflict)], source)
+        teams_before = set(data["teams"])
         try:
             data = TRANSFORMS[type(lever)](data, lever)
         except LeverError as exc:
             raise ScenarioError([(f"levers[{i}].{exc.field}",
                                   f"{lever.lever}: {exc.message}")], source) from None
+        history.record(i, lever, mine, set(data["teams"]) - teams_before)
     data["applied_levers"] = data.get("applied_levers", []) + data.pop("levers")
     data["levers"] = []
     return validate(data, source)

@@ -14,8 +14,10 @@ from pydantic_core import PydanticUndefined
 
 from simulation.scenario import distributions as di
 from simulation.scenario import doctors as dr
+from simulation.scenario import fields as fi
 from simulation.scenario import lever_specs as ls
 from simulation.scenario import schema as sc
+from simulation.scenario.bounds import BOUNDS_TABLE, Bound
 
 DIST_TYPES = {di.Exponential, di.LogNormal, di.Gamma, di.Triangular, di.Uniform,
               di.Deterministic, di.Empirical}
@@ -40,8 +42,35 @@ SECTIONS: list[tuple[str, list[type[BaseModel]]]] = [
 ]
 
 
+def _bound_in(metadata) -> Bound | None:
+    """The bound among a field's validators (``PerDay``, ``Minutes``...), if any."""
+    for m in metadata:
+        owner = getattr(getattr(m, "func", None), "__self__", None)
+        if isinstance(owner, Bound):
+            return owner
+    return None
+
+
+def _bound_of(t) -> Bound | None:
+    """The bound of a bounded number type, if ``t`` is one."""
+    return _bound_in(getattr(t, "__metadata__", ()))
+
+
+def _range_text(b: Bound) -> str:
+    lo = f"{'>' if b.low_open else '≥'} {b.low:g}"
+    hi = f"{'<' if b.high_open else '≤'} {b.high:g}"
+    return f"{lo}, {hi}" + (f" {b.unit}" if b.unit else "")
+
+
 def _type_name(t) -> str:
     """A readable name for a field's type annotation."""
+    bound = _bound_of(t)
+    if bound is not None:
+        return f"{'int' if bound.integer else 'float'} ({_range_text(bound)})"
+    if t == fi.TaskDist:
+        return f"distribution (≤ {fi.TASK.high:g} min)"
+    if t == fi.DelayDist:
+        return f"distribution (≤ {fi.DELAY.high:g} min)"
     if t == sc.Clock:
         return "HH:MM"
     if t == sc.ClockRange:
@@ -97,6 +126,9 @@ def model_table(model: type[BaseModel]) -> str:
         if not desc and key in ("type", "lever", "dist"):
             desc = "Selects this kind (the tag)."
         typ = _type_name(field.annotation)
+        bound = _bound_in(field.metadata)
+        if bound is not None:
+            typ = f"{'int' if bound.integer else 'float'} ({_range_text(bound)})"
         if any(getattr(m, "func", None) is sc._clock for m in field.metadata):
             typ = "HH:MM"
         lines.append(f"| `{key}` | {typ} | {_default(field)} | {desc} |")
@@ -118,7 +150,27 @@ def render() -> str:
     ]
     for title, models in SECTIONS:
         parts += [f"## {title}", ""] + [model_table(m) for m in models]
+    parts += bounds_table()
     return "\n".join(parts)
+
+
+def bounds_table() -> list[str]:
+    """The bounds every number is checked against (``scenario/bounds.py``)."""
+    lines = ["## Bounds", "",
+             "Every number must be finite (no `.nan`, `.inf`), a whole number where a count "
+             "is meant, and inside", "these bounds, which no hospital could exceed: a value "
+             "outside them is a typo or a unit", "mistake, reported with the field's path "
+             "and the fix. Before a run, the expected number of", "events is also checked "
+             "against a budget (`--max-events`, default 10 million), and a warning",
+             "says when the work demanded is at least the secretaries' time on duty "
+             "(docs/model.md,", "\"Checks before a run\"). Names of the scenario, departments, "
+             "streams, teams, shifts and", "secretaries must be safe file names: not `.` or "
+             "`..`, no `/ \\ : * ? \" < > |`, no leading dot, no", "control character, "
+             "not a Windows device name (`con`, `nul`, `aux`, `prn`, `com1`...).", "",
+             "| quantity | range | why the limit |", "|---|---|---|"]
+    for what, bound, _name in BOUNDS_TABLE:
+        lines.append(f"| {what} | {_range_text(bound)} | {bound.why} |")
+    return lines + [""]
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ opening hours) live in ``consistency.py``; YAML loading and error wording in
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from simulation.scenario.bounds import HEADCOUNT, name_problem
 from simulation.scenario.calendar import WEEKDAYS, parse_clock
 from simulation.scenario.distributions import Exponential
 from simulation.scenario.doctors import Doctors
@@ -23,8 +25,16 @@ from simulation.scenario.fields import (  # noqa: F401 - re-exported: the scenar
     URGENT_KINDS,
     Clock,
     ClockRange,
+    DailyRate,
+    DayNumber,
+    Days,
     DistField,
+    HorizonDays,
+    Penalty,
+    SafeName,
+    Seconds,
     Strict,
+    TaskDist,
     Weekday,
     _check_range,
     _clock,
@@ -49,8 +59,8 @@ from simulation.scenario.streams import (  # noqa: F401 - re-exported for users 
 class Calendar(Strict):
     """Horizon, warm-up and opening hours of the phone lines and desks."""
 
-    horizon_days: int = Field(ge=1, description="Calendar days simulated, warm-up included.")
-    warmup_days: int = Field(0, ge=0, description="First days excluded from KPIs.")
+    horizon_days: HorizonDays = Field(description="Calendar days simulated, warm-up included.")
+    warmup_days: Days = Field(0, description="First days excluded from KPIs.")
     start_weekday: Weekday = Field("mon", description="Weekday of day 0.")
     opening_hours: dict[Weekday, ClockRange] = Field(
         default_factory=lambda: {d: ("08:30", "17:00") for d in WEEKDAYS[:5]},
@@ -59,11 +69,11 @@ class Calendar(Strict):
     lunch_closure: ClockRange | None = Field(
         None, description="Lines and desks closed in this window (calls get 'closed')."
     )
-    closed_days: list[int] = Field(
+    closed_days: list[DayNumber] = Field(
         default_factory=list, description="Day numbers (0 = first day) closed, e.g. holidays."
     )
-    follow_up_days: int = Field(
-        60, ge=0, le=3650,
+    follow_up_days: Days = Field(
+        60,
         description="After the horizon the model keeps running (arrivals and staff go on) "
         "until every report and deferrable task that arrived in the measured window is "
         "finished, for at most this many days; delays are then never cut at the horizon. "
@@ -101,7 +111,7 @@ class Department(Strict):
     """One secretariat's demand: its arrival streams, keyed by name."""
 
     description: str = Field("", description="Free text.")
-    streams: dict[str, Stream] = Field(min_length=1, description="Arrival streams by name.")
+    streams: dict[SafeName, Stream] = Field(min_length=1, description="Arrival streams by name.")
     doctors: Doctors | None = Field(
         None, description="Doctors who sign the reports, in sittings of limited time. None: "
         "sign-off is a pure delay (each dictation stream's validation_delay), no capacity.")
@@ -131,7 +141,7 @@ class Secretary(Strict):
 
     shift: str | Shift = Field(description="A name from 'shifts' or an inline shift.")
     days: list[Weekday] | None = Field(None, description="Working weekdays. Default: open days.")
-    absence_rate: float = Field(0.0, ge=0, lt=1, description="Daily probability of absence.")
+    absence_rate: DailyRate = Field(0.0, description="Daily probability of absence.")
     home_department: str | None = Field(
         None, description="Her specialty; other departments' work pays the team's penalty."
     )
@@ -145,8 +155,8 @@ class ServiceRule(Strict):
     categories: list[str] | None = Field(
         None, description="If set, only work of these audit categories."
     )
-    specialty_penalty: float = Field(
-        0.0, ge=0, description="Extra share of handling time for this work outside the home "
+    specialty_penalty: Penalty = Field(
+        0.0, description="Extra share of handling time for this work outside the home "
         "department (e.g. another department's calls in a phone pool)."
     )
 
@@ -164,11 +174,12 @@ class Team(Strict):
         default_factory=list,
         description="Further work taken, e.g. other departments' calls in a phone pool.",
     )
-    specialty_penalty: float = Field(
-        0.0, ge=0, description="Extra share of handling time, outside the home department, "
+    specialty_penalty: Penalty = Field(
+        0.0, description="Extra share of handling time, outside the home department, "
         "for the work of the rule above (also_serves rules carry their own)."
     )
-    secretaries: dict[str, Secretary] = Field(min_length=1, description="Members by name.")
+    secretaries: dict[SafeName, Secretary] = Field(
+        min_length=1, max_length=int(HEADCOUNT.high), description="Members by name.")
 
 
 class InterruptionPolicy(Strict):
@@ -183,7 +194,7 @@ class InterruptionPolicy(Strict):
         default_factory=lambda: ["sending"],
         description="Deferrable kinds taken before others; the rest oldest first.",
     )
-    resumption_cost: DistField = Field(
+    resumption_cost: TaskDist = Field(
         default_factory=lambda: Exponential(mean=1.0),
         description="Extra minutes to get back into a paused task (interrupted, or put back "
         "at the end of an on-duty period); one draw per pause, not stretched by penalties.",
@@ -204,20 +215,24 @@ class InterruptionPolicy(Strict):
 class KpiSettings(Strict):
     """Thresholds used by the KPIs."""
 
-    service_level_seconds: float = Field(60.0, gt=0, description="Answered within this = in SL.")
+    service_level_seconds: Seconds = Field(60.0, description="Answered within this = in SL.")
 
 
 # ----------------------------------------------------------------------------- scenario
+SCENARIO_NAME = r"^[A-Za-z0-9_.\-]+$"
+
+
 class Scenario(Strict):
     """A whole hospital group's secretariats: calendar, demand, staff and policies."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
-                      description="Identifier used in outputs (letters, digits, _ . -).")
+    name: str = Field(pattern=SCENARIO_NAME,
+                      description="Identifier used in outputs (letters, digits, _ . -), the "
+                      "name of its output folder: no leading dot, not '.' or '..'.")
     description: str = Field("", description="What this scenario represents, its sources.")
     calendar: Calendar = Field(description="Horizon and opening hours.")
-    departments: dict[str, Department] = Field(min_length=1, description="Secretariats' demand.")
-    shifts: dict[str, Shift] = Field(default_factory=dict, description="Named shift templates.")
-    teams: dict[str, Team] = Field(min_length=1, description="Who serves what.")
+    departments: dict[SafeName, Department] = Field(min_length=1, description="Secretariats' demand.")
+    shifts: dict[SafeName, Shift] = Field(default_factory=dict, description="Named shift templates.")
+    teams: dict[SafeName, Team] = Field(min_length=1, description="Who serves what.")
     interruptions: InterruptionPolicy = Field(default_factory=InterruptionPolicy,
                                               description="Preemption rules and costs.")
     kpis: KpiSettings = Field(default_factory=KpiSettings, description="KPI thresholds.")
@@ -228,6 +243,18 @@ class Scenario(Strict):
         default_factory=list,
         description="Levers already applied to this (resolved) scenario; kept as a record.",
     )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _safe_name(cls, v):
+        if isinstance(v, str):
+            problem = name_problem(v) or (None if re.match(SCENARIO_NAME, v) else
+                                          "has characters other than letters, digits, _ . -")
+            if problem:
+                raise ValueError(f"the scenario name {v!r} {problem}; it names the output "
+                                 "folder, so use letters, digits, '_', '-' and inner dots "
+                                 "(e.g. 'pooled_phones')")
+        return v
 
     def shift_of(self, secretary: Secretary) -> Shift:
         """The secretary's shift, resolving a named shift."""

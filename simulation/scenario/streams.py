@@ -15,10 +15,21 @@ from simulation.scenario.fields import (
     ONLINE_CHECK,
     REPORT_KINDS,
     URGENT_KINDS,
+    Attempts,
+    BatchSize,
     Clock,
-    DistField,
+    DelayDist,
+    Factor,
+    PerDay,
+    Probability,
+    SafeName,
+    SessionMinutes,
     Strict,
+    TargetDays,
+    TaskDist,
     Weekday,
+    WeekdayFactor,
+    Weight,
 )
 
 
@@ -28,14 +39,14 @@ class ArrivalProfile(Strict):
     rate(weekday, hour) = per_day * weekday_factors[weekday] * hourly_shape[hour] / sum(shape).
     """
 
-    per_day: float = Field(ge=0, description="Mean arrivals on a day with weekday factor 1.")
-    hourly_shape: dict[int, float] | None = Field(
+    per_day: PerDay = Field(description="Mean arrivals on a day with weekday factor 1.")
+    hourly_shape: dict[int, Weight] | None = Field(
         None,
         description="Relative weight per hour of day (0-23), arrivals uniform within each "
         "hour. Default: each hour weighted by its open share (so a few arrivals in a "
         "partly open hour come before opening and meet a closed line).",
     )
-    weekday_factors: dict[Weekday, float] | None = Field(
+    weekday_factors: dict[Weekday, WeekdayFactor] | None = Field(
         None, description="Multiplier per weekday. Default: 1 on open weekdays, 0 otherwise."
     )
 
@@ -44,59 +55,50 @@ class ArrivalProfile(Strict):
     def _shape(cls, v):
         if v is None:
             return v
-        for hour, w in v.items():
+        for hour in v:
             if not 0 <= hour <= 23:
                 raise ValueError(f"hour {hour} is not between 0 and 23")
-            if w < 0:
-                raise ValueError(f"weight of hour {hour} is negative ({w}); weights must be >= 0")
         if sum(v.values()) <= 0:
             raise ValueError("all weights are zero; give at least one hour a positive weight")
         return dict(sorted(v.items()))
-
-    @field_validator("weekday_factors")
-    @classmethod
-    def _factors(cls, v):
-        if v is not None and any(f < 0 for f in v.values()):
-            raise ValueError("weekday factors must be >= 0")
-        return v
 
 
 class Batch(Strict):
     """Dictations arriving together, e.g. at the end of a clinic session (Poisson count)."""
 
     at: Clock = Field(description="Clock time the batch arrives.")
-    mean_size: float = Field(gt=0, description="Mean number of dictations in the batch.")
+    mean_size: BatchSize = Field(description="Mean number of dictations in the batch.")
     weekdays: list[Weekday] | None = Field(None, description="Default: every open weekday.")
 
 
 class Redial(Strict):
     """What a caller does after hanging up unanswered (or hitting a closed line)."""
 
-    probability: float = Field(0.0, ge=0, le=1, description="Chance the caller tries again.")
-    delay: DistField = Field(default_factory=lambda: Exponential(mean=30.0),
+    probability: Probability = Field(0.0, description="Chance the caller tries again.")
+    delay: DelayDist = Field(default_factory=lambda: Exponential(mean=30.0),
                              description="Minutes before calling again.")
-    max_attempts: int = Field(3, ge=1, description="Attempts per caller, the first included.")
+    max_attempts: Attempts = Field(3, description="Attempts per caller, the first included.")
 
 
 class Transfer(Strict):
     """A first-line desk hands a share of the calls it answers to the department."""
 
-    share: float = Field(ge=0, le=1, description="Share of answered calls transferred.")
-    handling: DistField = Field(
+    share: Probability = Field(description="Share of answered calls transferred.")
+    handling: TaskDist = Field(
         default_factory=lambda: Deterministic(value=1.0),
         description="Time the first-line secretary spends before transferring.",
     )
-    by_teams: list[str] = Field(min_length=1, description="Teams acting as first line.")
+    by_teams: list[SafeName] = Field(min_length=1, description="Teams acting as first line.")
 
 
 class OnlineBooking(Strict):
     """Part of a stream diverted to online booking, each leaving a short check task."""
 
-    share: float = Field(0.0, ge=0, le=1, description="Share of arrivals booked online instead.")
-    averted_share: float = Field(
-        0.0, ge=0, le=1, description="Further share that no longer happens (e.g. SMS reminders)."
+    share: Probability = Field(0.0, description="Share of arrivals booked online instead.")
+    averted_share: Probability = Field(
+        0.0, description="Further share that no longer happens (e.g. SMS reminders)."
     )
-    check: DistField = Field(
+    check: TaskDist = Field(
         default_factory=lambda: Deterministic(value=2.0),
         description="Secretary time to check one online booking.",
     )
@@ -116,12 +118,12 @@ class VoiceRecognition(Strict):
         "none", description="back_end: secretary proofreads a draft; front_end: the doctor "
         "corrects his own draft (with doctors declared, at the cost of doctors.front_end "
         "minutes, and a secretary sends it; without, he also sends it).")
-    adoption: float = Field(1.0, ge=0, le=1, description="Share of dictations using it.")
-    proofreading_factor: float = Field(
-        0.5, gt=0, le=1, description="Back-end: proofreading time as a share of typing time."
+    adoption: Probability = Field(1.0, description="Share of dictations using it.")
+    proofreading_factor: Probability = Field(
+        0.5, gt=0, description="Back-end: proofreading time as a share of typing time."
     )
-    validation_factor: float = Field(
-        1.0, gt=0, description="Front-end, sign-off as a pure delay: multiplier on the "
+    validation_factor: Factor = Field(
+        1.0, description="Front-end, sign-off as a pure delay: multiplier on the "
         "validation delay."
     )
 
@@ -138,12 +140,12 @@ class CallStream(_Stream):
     type: Literal["call"]
     audit_category: str = Field("reception", description="Audit family of the call time.")
     arrivals: ArrivalProfile = Field(description="When callers first call.")
-    service: DistField = Field(description="Minutes on the phone once picked up.")
-    patience: DistField | None = Field(None, description="None: callers never hang up.")
+    service: TaskDist = Field(description="Minutes on the phone once picked up.")
+    patience: TaskDist | None = Field(None, description="None: callers never hang up.")
     redial: Redial = Field(default_factory=Redial, description="Callback behaviour.")
     online: OnlineBooking | None = Field(None, description="Share booked online instead.")
     transfer: Transfer | None = Field(None, description="First-line desk transfers.")
-    answered_by: list[str] | None = Field(
+    answered_by: list[SafeName] | None = Field(
         None, description="If set, only these teams answer these calls first (a booking desk)."
     )
 
@@ -154,8 +156,8 @@ class WalkInStream(_Stream):
     type: Literal["walk_in"]
     audit_category: str = Field("reception", description="Audit family of desk time.")
     arrivals: ArrivalProfile = Field(description="When patients come to the desk.")
-    service: DistField = Field(description="Minutes at the desk once served.")
-    patience: DistField | None = Field(None, description="None: patients wait until served.")
+    service: TaskDist = Field(description="Minutes at the desk once served.")
+    patience: TaskDist | None = Field(None, description="None: patients wait until served.")
     online: OnlineBooking | None = Field(None, description="Share booked online instead.")
 
 
@@ -165,7 +167,7 @@ class DoctorRequestStream(_Stream):
     type: Literal["doctor_request"]
     audit_category: str = Field("doctor_assistance", description="Audit family of this time.")
     arrivals: ArrivalProfile = Field(description="When doctors ask.")
-    service: DistField = Field(description="Minutes to handle one request.")
+    service: TaskDist = Field(description="Minutes to handle one request.")
 
 
 class DictationStream(_Stream):
@@ -175,16 +177,17 @@ class DictationStream(_Stream):
     audit_category: str = Field("patient_file", description="Audit family of typing/sending.")
     arrivals: ArrivalProfile | None = Field(None, description="Dictations arriving one by one.")
     batches: list[Batch] = Field(default_factory=list, description="Dictations after sessions.")
-    typing: DistField = Field(description="Minutes to type and format one report.")
-    typing_session: float | None = Field(
-        None, gt=0, description="Longest typing sitting (min): a longer report is typed in "
-        "round(typing / this) equal sittings, each a separate deferrable task. None: one.")
-    validation_delay: DistField | None = Field(
+    typing: TaskDist = Field(description="Minutes to type and format one report.")
+    typing_session: SessionMinutes | None = Field(
+        None, description="Longest typing sitting (min): a longer report is typed in "
+        "round(typing / this) equal sittings (at most 100), each a separate deferrable task. "
+        "None: one.")
+    validation_delay: DelayDist | None = Field(
         None, description="Without doctors declared on the department: minutes from typed "
         "to signed, a pure delay with no capacity. Ignored when the department has doctors.")
-    sending: DistField = Field(default_factory=lambda: Deterministic(value=3.0),
+    sending: TaskDist = Field(default_factory=lambda: Deterministic(value=3.0),
                                description="Minutes to send it (post, MSSante, DMP).")
-    target_days: int = Field(0, ge=0, description="On time if sent within this many days (0 = J0).")
+    target_days: TargetDays = Field(0, description="On time if sent within this many days (0 = J0).")
     voice_recognition: VoiceRecognition = Field(default_factory=VoiceRecognition,
                                                 description="Recognition mode and adoption.")
 
@@ -203,7 +206,7 @@ class BackOfficeStream(_Stream):
                       description="Task kind, named in teams' kinds (e.g. booking_request).")
     audit_category: str = Field("patient_file", description="Audit family of this work.")
     arrivals: ArrivalProfile = Field(description="When the work comes in.")
-    duration: DistField = Field(description="Minutes of work per task.")
+    duration: TaskDist = Field(description="Minutes of work per task.")
 
     @field_validator("kind")
     @classmethod

@@ -1,0 +1,191 @@
+"""What a scenario asks of the model before it runs: events to simulate, work against staff.
+
+Pure estimates from the validated scenario (no draws). ``check_event_budget`` refuses a
+scenario whose run would simulate more events than a budget (a typo such as 10^5 calls a
+day would otherwise run for hours); ``utilisation_warnings`` warns when the work demanded
+over the horizon is at least the secretaries' on-duty time (queues then grow without
+limit, and KPIs depend on the horizon). docs/model.md, "Checks before a run", explains both.
+"""
+
+from __future__ import annotations
+
+from simulation.scenario.calendar import WEEKDAYS
+from simulation.scenario.consistency import default_hourly_shape, open_weekdays
+from simulation.scenario.cover import on_duty
+from simulation.scenario.errors import ScenarioError
+from simulation.scenario.schema import (
+    ArrivalProfile,
+    BackOfficeStream,
+    CallStream,
+    DictationStream,
+    DoctorRequestStream,
+    Scenario,
+    WalkInStream,
+)
+
+# About 10 million events (calls, visits, tasks, report steps) is a quarter of an hour per
+# replication on one core (baseline: ~12,000 a second); more is almost always a typo.
+DEFAULT_MAX_EVENTS = 10_000_000
+# SimPy bookkeeping per secretary-day (arrive, breaks, leave) and per doctor sitting.
+EVENTS_PER_STAFF_DAY = 4
+EVENTS_PER_SITTING = 2
+
+
+def _day_weights(scenario: Scenario, days: int) -> list[tuple[int, str]]:
+    """(day number, weekday) of the open days among the first ``days`` days."""
+    start = WEEKDAYS.index(scenario.calendar.start_weekday)
+    closed = set(scenario.calendar.closed_days)
+    return [(d, WEEKDAYS[(start + d) % 7]) for d in range(days) if d not in closed]
+
+
+def expected_arrivals(scenario: Scenario, stream, days: int) -> float:
+    """Expected first arrivals of a stream over the first ``days`` days (closed days none)."""
+    total = 0.0
+    open_days = open_weekdays(scenario)
+    profile: ArrivalProfile | None = getattr(stream, "arrivals", None)
+    calendar_days = _day_weights(scenario, days)
+    if profile is not None:
+        shape = profile.hourly_shape if profile.hourly_shape is not None \
+            else default_hourly_shape(scenario)
+        if sum(shape.values()) > 0:
+            factors = profile.weekday_factors
+            for _d, wd in calendar_days:
+                f = (factors.get(wd, 0.0) if factors is not None
+                     else (1.0 if wd in open_days else 0.0))
+                total += profile.per_day * f
+    for batch in getattr(stream, "batches", []):
+        wanted = set(batch.weekdays or open_days)
+        total += batch.mean_size * sum(1 for _d, wd in calendar_days if wd in wanted)
+    return total
+
+
+def _events_per_arrival(stream, has_doctors: bool) -> float:
+    """Events one arrival brings about, counted generously (every redial made)."""
+    if isinstance(stream, CallStream):
+        p, m = stream.redial.probability, stream.redial.max_attempts
+        attempts = sum(p ** k for k in range(m))
+        extra = (stream.transfer.share if stream.transfer else 0.0) + \
+            (stream.online.share if stream.online else 0.0)
+        return 2 * attempts + extra
+    if isinstance(stream, WalkInStream):
+        return 2 + (stream.online.share if stream.online else 0.0)
+    if isinstance(stream, DictationStream):
+        session = stream.typing_session
+        sittings = 1.0 if session is None else min(100.0, max(1.0, stream.typing.mean / session))
+        return sittings + 3 + (1 if has_doctors else 0)  # typing, sign-off, sending
+    return 2.0  # a request or back-office task: arrival and end
+
+
+def expected_events(scenario: Scenario) -> list[tuple[str, float]]:
+    """(field path, expected events) of every stream and of the staff, largest first,
+    over the horizon and the whole follow-up (the longest the run can last)."""
+    cal = scenario.calendar
+    days = cal.horizon_days + cal.follow_up_days
+    out = []
+    for dname, dept in scenario.departments.items():
+        for sname, s in dept.streams.items():
+            n = expected_arrivals(scenario, s, days) * _events_per_arrival(
+                s, dept.doctors is not None)
+            out.append((f"departments.{dname}.streams.{sname}", n))
+        if dept.doctors is not None:
+            doctors = len(dept.doctors.doctor_names(dname))
+            per_week = sum(len(x.weekdays(open_weekdays(scenario))) for x in dept.doctors.sittings)
+            out.append((f"departments.{dname}.doctors",
+                        doctors * per_week * days / 7 * EVENTS_PER_SITTING))
+    for tname, team in scenario.teams.items():
+        out.append((f"teams.{tname}", len(team.secretaries) * days * EVENTS_PER_STAFF_DAY))
+    return sorted(out, key=lambda x: -x[1])
+
+
+def _millions(n: float) -> str:
+    return f"{n / 1e6:.3g} million" if n >= 1e6 else f"{n:,.0f}"
+
+
+def check_event_budget(scenario: Scenario, max_events: int | None = None,
+                       source: str | None = None) -> float:
+    """The expected event count of a run; a ScenarioError if it exceeds ``max_events``
+    (default ``DEFAULT_MAX_EVENTS``), naming the biggest contributors."""
+    budget = DEFAULT_MAX_EVENTS if max_events is None else max_events
+    parts = expected_events(scenario)
+    total = sum(n for _p, n in parts)
+    if total > budget:
+        cal = scenario.calendar
+        top = ", ".join(f"{p} ({_millions(n)})" for k, (p, n) in enumerate(parts[:3])
+                        if k == 0 or n >= 0.05 * total)
+        raise ScenarioError([(parts[0][0], (
+            f"a run would simulate about {_millions(total)} events over up to "
+            f"{cal.horizon_days + cal.follow_up_days} days (horizon and follow-up), more than "
+            f"the budget of {_millions(budget)} (hours per replication); the biggest are "
+            f"{top}; check these volumes and the horizon, or raise the budget with "
+            f"--max-events {int(total * 1.1) + 1}"))], source)
+    return total
+
+
+# ----------------------------------------------------------------------------- utilisation
+def _mean_typing(stream: DictationStream) -> float:
+    vr = stream.voice_recognition
+    adoption = vr.adoption if vr.mode != "none" else 0.0
+    typed = stream.typing.mean * (1 - adoption)
+    if vr.mode == "back_end":
+        typed += stream.typing.mean * vr.proofreading_factor * adoption
+    return typed
+
+
+def work_minutes(scenario: Scenario, stream, days: int, has_doctors: bool) -> float:
+    """Secretary minutes a stream demands over ``days`` days (redials, abandonment and
+    specialty penalties left out: a lower bound)."""
+    n = expected_arrivals(scenario, stream, days)
+    if isinstance(stream, (CallStream, WalkInStream)):
+        online = stream.online
+        minutes = 0.0
+        if online is not None:
+            minutes += n * online.share * online.check.mean
+            n *= 1 - online.share - online.averted_share
+        minutes += n * stream.service.mean
+        if isinstance(stream, CallStream) and stream.transfer is not None:
+            minutes += n * stream.transfer.share * stream.transfer.handling.mean
+        return minutes
+    if isinstance(stream, DoctorRequestStream):
+        return n * stream.service.mean
+    if isinstance(stream, BackOfficeStream):
+        return n * stream.duration.mean
+    if isinstance(stream, DictationStream):
+        vr = stream.voice_recognition
+        sent = 1.0 if vr.mode != "front_end" or has_doctors else 1 - vr.adoption
+        return n * (_mean_typing(stream) + sent * stream.sending.mean)
+    return 0.0
+
+
+def on_duty_minutes(scenario: Scenario, days: int) -> float:
+    """Secretaries' expected on-duty minutes over ``days`` days (absences taken out)."""
+    calendar_days = _day_weights(scenario, days)
+    total = 0.0
+    for _t, _n, sec in scenario.secretaries():
+        spans = on_duty(scenario, sec)
+        per_weekday = {wd: sum(b - a for a, b in s) for wd, s in spans.items()}
+        worked = sum(per_weekday.get(wd, 0) for _d, wd in calendar_days
+                     if wd in scenario.calendar.opening_hours)
+        total += worked * (1 - sec.absence_rate)
+    return total
+
+
+def utilisation(scenario: Scenario) -> tuple[float, float]:
+    """(work demanded, on-duty time) in minutes over the horizon."""
+    days = scenario.calendar.horizon_days
+    demand = sum(work_minutes(scenario, s, days, dept.doctors is not None)
+                 for dept in scenario.departments.values() for s in dept.streams.values())
+    return demand, on_duty_minutes(scenario, days)
+
+
+def utilisation_warnings(scenario: Scenario) -> list[tuple[str, str]]:
+    """(field path, sentence) when the work demanded is at least the time on duty."""
+    demand, capacity = utilisation(scenario)
+    if demand <= 0 or (capacity > 0 and demand < capacity):
+        return []
+    rho = "infinite" if capacity <= 0 else f"{demand / capacity:.2f}"
+    return [("teams", (
+        f"the streams demand at least {demand / 60:,.0f} hours of work over the "
+        f"{scenario.calendar.horizon_days}-day horizon but the secretaries are on duty "
+        f"{capacity / 60:,.0f} hours (utilisation {rho} >= 1), so queues and delays grow "
+        "until the end and the KPIs depend on the horizon; add secretaries or lower the "
+        "volumes or durations"))]
