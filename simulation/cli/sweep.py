@@ -15,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from simulation.cli.common import add_quiet, seed_type
+from simulation.cli.common import add_max_events, add_quiet, seed_type
 from simulation.cli.progress import Progress
 from simulation.errors import UsageError
 
@@ -43,6 +43,7 @@ def register(subparsers) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="delete the results of an earlier sweep in --out and start again")
     p.add_argument("--seed", type=seed_type, help="random seed >= 0 (overrides the spec's)")
+    add_max_events(p)
     p.add_argument("--replications", "-r", type=int,
                    help="replications per point (overrides the spec's)")
     p.add_argument("--worker-timeout", type=_seconds, metavar="SECONDS",
@@ -137,7 +138,8 @@ def cmd_sweep(args) -> int:
     from simulation.sweeps.store import StoreError
 
     _check_options(args)
-    plan = load_spec(args.spec, seed=args.seed, replications=args.replications)
+    plan = load_spec(args.spec, seed=args.seed, replications=args.replications,
+                     max_events=args.max_events)
     spec = plan.spec
     out = Path(args.out) if args.out else Path("outputs") / spec.name
     n_tasks = len(plan.points) * spec.replications

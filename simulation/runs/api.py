@@ -18,6 +18,7 @@ from simulation.runs.runner import Replication, RunResult, run_many
 from simulation.runs.runner import run as run_replications
 from simulation.scenario.composition import load_scenario
 from simulation.scenario.schema import Scenario
+from simulation.scenario.volumes import check_event_budget
 
 
 def run(
@@ -28,15 +29,19 @@ def run(
     executor: Executor | None = None,
     out: str | Path | None = None,
     events: bool = True,
+    max_events: int | None = None,
 ) -> RunResult:
     """Run a scenario (object or YAML path) and return its KPIs with confidence intervals.
 
     With ``out`` the tables are also written there as Parquet (see README, "Outputs";
     report.html is written by the command line, or afterwards by ``secsim report out``),
-    and the event tables are streamed to disk instead of being kept in memory.
+    and the event tables are streamed to disk instead of being kept in memory. A scenario
+    whose run would simulate more than ``max_events`` events (default 10 million) is
+    refused with a ScenarioError before anything runs.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
+    check_event_budget(scenario, max_events)
     executor = executor or make_executor("processes", workers)
     writer = RunWriter(out, scenario) if out is not None else None
     try:
@@ -94,6 +99,7 @@ def compare(
     events: bool = False,
     on_replication: Callable[[int, Replication], None] | None = None,
     headers: Sequence[str] | None = None,
+    max_events: int | None = None,
 ) -> Comparison:
     """Run scenarios (objects or YAML paths) with common random numbers and compare them.
 
@@ -103,6 +109,8 @@ def compare(
     ``headers``: a comment for each scenario.yaml written (default: the file it came from).
     """
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
+    for s in loaded:
+        check_event_budget(s, max_events)
     headers = list(headers) if headers is not None else [
         "" if isinstance(s, Scenario) else f"resolved from {s}" for s in scenarios]
     names = [s.name for s in loaded]

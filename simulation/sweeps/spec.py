@@ -22,9 +22,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from simulation.scenario.composition import compose, read_composed, set_path
+from simulation.scenario.composition import compose, read_composed, set_path, unshared
 from simulation.scenario.io import ScenarioError, read_yaml, to_plain, validate
 from simulation.scenario.schema import Scenario
+from simulation.scenario.volumes import check_event_budget
 
 RESERVED = {"point", "replication", "department", "seconds", "error", "kpi", "mean",
             "ci_low", "ci_high", "n"}
@@ -127,8 +128,9 @@ class SpecError(ScenarioError):
 
 # ----------------------------------------------------------------------------- loading
 def load_spec(path: str | Path, seed: int | None = None,
-              replications: int | None = None) -> SweepPlan:
-    """Read, check and expand a sweep spec; every point is validated before returning."""
+              replications: int | None = None, max_events: int | None = None) -> SweepPlan:
+    """Read, check and expand a sweep spec; every point is validated (and its event count
+    checked against ``max_events``) before returning."""
     source = str(path)
     data = read_yaml(path)
     if not isinstance(data, Mapping):
@@ -159,6 +161,7 @@ def load_spec(path: str | Path, seed: int | None = None,
     for point in plan.points:
         try:
             scenario = compose(apply_point(base, resolved, point, source))
+            check_event_budget(scenario, max_events)
         except SpecError:
             raise
         except ScenarioError as exc:
@@ -322,8 +325,8 @@ def _latin_hypercube(spec: SweepSpec, names: list[str]) -> Iterator[list[Choice]
 # ----------------------------------------------------------------------------- applying
 def apply_point(base: dict, resolved: dict, point: Point, source: str | None = None) -> dict:
     """A copy of the base data with the point's values written at their paths."""
-    data = copy.deepcopy(base)
-    for name, path, value in point.settings:
+    data = unshared(base)  # a deep copy that also unshares YAML anchors: a parameter on an
+    for name, path, value in point.settings:  # anchored value changes only its own path
         where = (f"parameters.{name}", f"(point {point.index}: {point.describe()})")
         data = _set(data, resolved, path, value, where, source)
     return data

@@ -39,3 +39,13 @@ def test_compare_rejects_an_unknown_baseline_and_kpi():
     cmp = simulation.compare([one, two], replications=2)
     with pytest.raises(KeyError, match="no KPI 'pickup'"):
         cmp.kpi("pickup")
+
+
+def test_the_python_api_refuses_a_run_beyond_its_event_budget():
+    one, two = _pair()
+    from simulation.scenario.errors import ScenarioError
+
+    with pytest.raises(ScenarioError, match="events"):
+        simulation.run(one, replications=2, max_events=10)
+    with pytest.raises(ScenarioError, match="events"):
+        simulation.compare([one, two], replications=2, max_events=10)

@@ -163,3 +163,26 @@ def test_a_section_left_to_defaults_can_be_swept(tmp_path):
 def test_fixed_overrides_apply_to_every_point(tmp_path):
     plan = load_spec(write_spec(tmp_path, tiny_spec(fixed={"calendar.horizon_days": 3})))
     assert {plan.scenario(p).calendar.horizon_days for p in plan.points} == {3}
+
+
+def test_a_parameter_on_an_anchored_value_changes_only_its_own_path(tmp_path):
+    """The baseline shares one call-duration anchor between departments: sweeping
+    cardiology's must not change orthopaedics' (YAML anchors are unshared per point)."""
+    import shutil
+
+    from conftest import BASELINE
+
+    shutil.copy(BASELINE, tmp_path / "baseline.yaml")
+    path = "departments.cardiology.streams.booking_calls.service.mean"
+    spec = tiny_spec(base="baseline.yaml", parameters={"call_mean": {"path": path,
+                                                                     "values": [5.0, 6.0]}})
+    plan = load_spec(write_spec(tmp_path, spec))
+    for point, mean in zip(plan.points, (5.0, 6.0)):
+        sc = plan.scenario(point)
+        assert sc.departments["cardiology"].streams["booking_calls"].service.mean == mean
+        assert sc.departments["orthopaedics"].streams["booking_calls"].service.mean == 3.5
+
+
+def test_a_point_beyond_the_event_budget_is_refused_before_running(tmp_path):
+    with pytest.raises(SpecError, match="events"):
+        load_spec(write_spec(tmp_path), max_events=100)
