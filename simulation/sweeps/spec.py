@@ -22,6 +22,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from simulation.scenario.bounds import SafeName
 from simulation.scenario.composition import compose, read_composed, set_path, unshared
 from simulation.scenario.io import ScenarioError, read_yaml, to_plain, validate
 from simulation.scenario.schema import Scenario
@@ -62,7 +63,8 @@ class SweepSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: SafeName = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
+                           description="Sweep name: the default output folder is outputs/<name>.")
     description: str = ""
     base: str = Field(description="Base scenario file, relative to the spec file.")
     fixed: dict[str, Any] = Field(default_factory=dict,

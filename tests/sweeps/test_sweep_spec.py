@@ -186,3 +186,9 @@ def test_a_parameter_on_an_anchored_value_changes_only_its_own_path(tmp_path):
 def test_a_point_beyond_the_event_budget_is_refused_before_running(tmp_path):
     with pytest.raises(SpecError, match="events"):
         load_spec(write_spec(tmp_path), max_events=100)
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "con"])
+def test_a_sweep_name_must_be_a_safe_folder_name(tmp_path, name):
+    with pytest.raises(SpecError, match="name"):
+        load_spec(write_spec(tmp_path, tiny_spec(name=name)))
