@@ -33,6 +33,7 @@ def run(
     on_replication: Callable[[Replication], None] | None = None,
     header: str = "",
     meta: dict | None = None,
+    on_start: Callable[[int, int], None] | None = None,
 ) -> RunResult:
     """Run a scenario (object or YAML path) and return its KPIs with confidence intervals.
 
@@ -41,16 +42,21 @@ def run(
     and the event tables go to disk instead of memory. ``resume``: keep the replications
     an earlier, interrupted run of the same scenario, seed and replications wrote in
     ``out`` and run only the others (RecordError if the folder holds another run).
-    ``on_replication`` is called as each replication finishes (e.g. a progress bar).
+    ``on_replication`` is called as each replication finishes (e.g. a progress bar),
+    ``on_start(replications, already_written)`` before the first starts.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     executor = executor or make_executor("processes", workers)
     if out is None:
+        if on_start is not None:
+            on_start(replications, 0)
         return run_replications(scenario, replications, seed, executor, events=events,
                                 on_finished=on_replication)
     writer = RunWriter(out, scenario, header, seed, replications, events, resume, meta)
     todo = [r for r in range(replications) if r not in writer.done]
+    if on_start is not None:
+        on_start(replications, replications - len(todo))
 
     def on_finished(rep: Replication) -> None:
         writer(rep)
@@ -111,6 +117,7 @@ def compare(
     resume: bool = False,
     notify: Callable[[str], None] | None = None,
     meta: dict | None = None,
+    on_start: Callable[[int, int], None] | None = None,
 ) -> Comparison:
     """Run scenarios (objects or YAML paths) with common random numbers and compare them.
 
@@ -119,7 +126,9 @@ def compare(
     to ``out/comparison.parquet|csv|json`` (the HTML report is ``secsim report out``);
     ``resume`` runs only the replications missing there (see ``run``). ``headers``: a
     comment for each scenario.yaml written (default: the file it came from);
-    ``on_replication(scenario_index, rep)`` is called as each replication finishes.
+    ``on_replication(scenario_index, rep)`` is called as each replication finishes,
+    ``on_start(replications of all scenarios, already written)`` before the first starts;
+    ``notify(text)``: messages for the user (default: stderr).
     """
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     headers = list(headers) if headers is not None else [
@@ -133,6 +142,8 @@ def compare(
         raise ValueError(f"baseline '{baseline}' is not one of the scenarios {names}")
     executor = executor or make_executor("processes", workers)
     if out is None:
+        if on_start is not None:
+            on_start(len(loaded) * replications, 0)
         results = run_many(loaded, replications, seed, executor, events=events,
                            on_finished=on_replication)
         usable = {r.scenario.name: r.kpis for r in results if not r.kpis.empty}
@@ -142,13 +153,13 @@ def compare(
     folder = ComparisonFolder(out, loaded, baseline, seed, replications, events, resume,
                               notify, meta)
     try:
-        return _compare_into(folder, loaded, headers, executor, on_replication)
+        return _compare_into(folder, loaded, headers, executor, on_replication, on_start)
     finally:
         folder.close()
 
 
 def _compare_into(folder: ComparisonFolder, loaded: list[Scenario], headers: list[str],
-                  executor: Executor, on_replication) -> Comparison:
+                  executor: Executor, on_replication, on_start) -> Comparison:
     writers: list[RunWriter] = []
     try:
         for s, h in zip(loaded, headers):
@@ -156,6 +167,9 @@ def _compare_into(folder: ComparisonFolder, loaded: list[Scenario], headers: lis
                                      folder.events, folder.resume,
                                      {"compare_baseline": folder.baseline}, folder.notify))
         todo = [[r for r in range(folder.replications) if r not in w.done] for w in writers]
+        if on_start is not None:
+            total = len(writers) * folder.replications
+            on_start(total, total - sum(map(len, todo)))
 
         def on_finished(j: int, rep: Replication) -> None:
             writers[j](rep)

@@ -29,12 +29,23 @@ def atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def atomic_table(df: pd.DataFrame, path: Path) -> None:
-    """Write a DataFrame as one Parquet file under a temporary name, then rename it."""
+def atomic_table(df: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Write a DataFrame as one Parquet file under a temporary name, then rename it;
+    ``metadata``: key-value pairs stored in the file's schema (e.g. which run wrote it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary(path)
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **{
+            k.encode(): v.encode() for k, v in metadata.items()}})
+    pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def file_metadata(path: str | Path, key: str) -> str | None:
+    """One key-value pair of a Parquet file's schema metadata (None when absent)."""
+    value = (pq.read_schema(path).metadata or {}).get(key.encode())
+    return None if value is None else value.decode()
 
 
 def remove_temporary(folder: Path) -> None:

@@ -42,10 +42,12 @@ from simulation.runs.lock import FolderLock, LockError
 from simulation.runs.record import (
     RUN_KIND,
     RUN_RECORD,
+    RUN_TAG,
     RecordError,
     check_resume,
     identity,
     read_record,
+    run_tag,
     to_json,
 )
 from simulation.runs.runner import Replication, RunResult
@@ -122,9 +124,9 @@ class RunWriter:
             raise
 
     def _open(self, header, seed, replications, events, resume, meta) -> None:
-        self.record: dict[str, Any] = {"kind": RUN_KIND}
-        if seed is not None and replications is not None:
-            self.record.update(identity(self.scenario, seed, replications, events))
+        # Without seed and replications (a writer used directly), resume cannot check them.
+        self.record: dict[str, Any] = {"kind": RUN_KIND,
+                                       **identity(self.scenario, seed, replications, events)}
         old = read_record(self.out / RUN_RECORD) if resume else None
         self.previous: dict[str, Any] | None = None
         if resume:
@@ -162,10 +164,11 @@ class RunWriter:
 
     def __call__(self, rep: Replication) -> None:
         """Write one finished replication, every table under a temporary name first."""
+        tag = {RUN_TAG: run_tag(self.record)}
         for name, df in (rep.events or {}).items():
-            atomic_table(df, rep_path(self.out, name, rep.replication))
+            atomic_table(df, rep_path(self.out, name, rep.replication), tag)
         for name in KPI_TABLES:
-            atomic_table(getattr(rep, name), rep_path(self.out, name, rep.replication))
+            atomic_table(getattr(rep, name), rep_path(self.out, name, rep.replication), tag)
 
     def close(self, result: RunResult | None = None,
               meta: dict[str, Any] | None = None) -> RunResult | None:
@@ -182,8 +185,6 @@ class RunWriter:
         return result
 
     def _finish(self, result: RunResult, meta: dict[str, Any]) -> RunResult:
-        if "seed" not in self.record:
-            self.record["seed"] = result.seed
         tables = {name: read_table(self.out, name) for name in KPI_TABLES}
         kpis = tables["kpis"]
         summary = (summarise(kpis, ["department"]) if not kpis.empty

@@ -31,6 +31,9 @@ IDENTITY = {
     "secsim_version": lambda v: f"secsim {v}",
 }
 
+RUN_TAG = "secsim_run"  # Parquet metadata key: which run wrote a replication's file
+
+
 class RecordError(Exception):
     """An output folder's record does not match what is asked of it (or is missing)."""
 
@@ -48,11 +51,17 @@ def text_digest(text: str) -> str:
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
-def identity(scenario: Scenario, seed: int, replications: int, events: bool) -> dict[str, Any]:
+def identity(scenario: Scenario, seed: int | None, replications: int | None,
+             events: bool) -> dict[str, Any]:
     """The fields of a run record that ``--resume`` and ``report`` check."""
     return {"scenario": scenario.name, "scenario_digest": scenario_digest(scenario),
             "seed": seed, "replications_requested": replications, "events": bool(events),
             "secsim_version": __version__}
+
+
+def run_tag(record: dict[str, Any]) -> str:
+    """What every replication file of a run carries to tell which run wrote it."""
+    return json.dumps({k: record.get(k) for k in ("scenario_digest", "seed")})
 
 
 def read_record(path: Path) -> dict[str, Any] | None:
@@ -123,7 +132,27 @@ def check_run_folder(folder: Path) -> dict[str, Any]:
         raise RecordError(f"{folder}/scenario.yaml is not the scenario {RUN_RECORD} records "
                           "(scenario_digest differs: the file was changed or copied in after "
                           "the run); rerun the run into this folder")
+    _check_replication_files(folder, record)
     return record
+
+
+def _check_replication_files(folder: Path, record: dict[str, Any]) -> None:
+    """Every replication file was written by the run the record describes."""
+    from simulation.runs.files import file_metadata  # pyarrow: only when reading results
+
+    requested = record.get("replications_requested")
+    tag = run_tag(record)
+    kpis = folder / "kpis.parquet"
+    for f in sorted(kpis.glob("rep-*.parquet")) if kpis.is_dir() else []:
+        if requested and int(f.name[4:-8]) >= requested:
+            raise RecordError(f"{f} is replication {int(f.name[4:-8])} but {RUN_RECORD} "
+                              f"records a run of {requested} replications; rerun the run "
+                              "into this folder, or another --out")
+        theirs = file_metadata(f, RUN_TAG)
+        if theirs != tag:
+            raise RecordError(f"{f} was not written by the run {RUN_RECORD} records ("
+                              f"{theirs or 'no run tag'} instead of {tag}); rerun the run "
+                              "into this folder, or another --out")
 
 
 def check_comparison(folder: Path, record: dict[str, Any]) -> list[str]:
