@@ -23,6 +23,7 @@ from simulation.runs.files import atomic_text
 from simulation.runs.output import read_table
 from simulation.runs.record import (
     COMPARISON_RECORD,
+    RecordError,
     check_comparison,
     check_run_folder,
     read_record,
@@ -291,7 +292,12 @@ def write_comparison_report(out: str | Path) -> Path:
     if (out / "comparison.parquet").exists():  # written at the end from these very folders
         comp = pd.read_parquet(out / "comparison.parquet")
     else:  # the compare was killed: compare the replications it saved
-        comp = compare({r.name: r.kpis for r in runs if not r.kpis.empty}, baseline)
+        usable = {r.name: r.kpis for r in runs if not r.kpis.empty}
+        if baseline not in usable:
+            raise RecordError(f"{out}: the baseline '{baseline}' has no finished replication "
+                              "yet; resume the comparison (secsim compare ... --resume)")
+        comp = compare(usable, baseline)
+        runs = [r for r in runs if r.name in usable]
     path = out / "report.html"
     atomic_text(path, render(runs, comp, baseline,
                              "Secretariat reorganisation: scenario comparison"))
