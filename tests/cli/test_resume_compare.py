@@ -7,26 +7,10 @@ import shlex
 
 import pytest
 import yaml
-from sweep_fixtures import TINY_SCENARIO
+from sweep_fixtures import TINY_SCENARIO, InterruptAfter
 
 from simulation.cli.main import main
 from simulation.runs import factory
-from simulation.runs.executors import SerialExecutor
-
-
-class InterruptAfter:
-    """Serial executor hit by Ctrl-C after ``n`` tasks."""
-
-    name = "serial, interrupted"
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def run(self, tasks):
-        for k, item in enumerate(SerialExecutor().run(tasks)):
-            if k == self.n:
-                raise KeyboardInterrupt
-            yield item
 
 
 @pytest.fixture

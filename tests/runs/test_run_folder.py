@@ -10,27 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_fixtures import write_spec
+from sweep_fixtures import InterruptAfter, write_spec
 
 import simulation
 from simulation.runs.executors import SerialExecutor
 from simulation.runs.record import RecordError
 from simulation.scenario.composition import load_composed
-
-
-class InterruptAfter:
-    """Serial executor hit by Ctrl-C after ``n`` tasks."""
-
-    name = "serial, interrupted"
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def run(self, tasks):
-        for k, item in enumerate(SerialExecutor().run(tasks)):
-            if k == self.n:
-                raise KeyboardInterrupt
-            yield item
 
 
 @pytest.fixture(scope="module")
