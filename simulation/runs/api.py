@@ -69,7 +69,7 @@ def run(
     except BaseException:
         writer.close()  # what was written stays, and --resume carries on from it
         raise
-    return writer.close(result, {"executor": executor.name, **lost_workers(executor)})
+    return writer.close(result, {"executor": executor.name, **lost_workers(executor, todo)})
 
 
 @dataclass
@@ -187,12 +187,13 @@ def _compare_into(folder: ComparisonFolder, loaded: list[Scenario], headers: lis
     return Comparison(folder.baseline, table, {r.scenario.name: r for r in results})
 
 
-def lost_workers(executor: Executor) -> dict:
-    """What run.json says of workers lost by the last run (nothing when none was)."""
+def lost_workers(executor: Executor, replications: list[int] | None = None) -> dict:
+    """What run.json says of workers lost by the last run (nothing when none was);
+    ``replications``: the replication of each task (default: task i is replication i)."""
     incidents = getattr(executor, "incidents", None) or []
     if not incidents:
         return {}
-    # One scenario from replication 0: task i is replication i.
+    rep = (lambda t: t) if replications is None else replications.__getitem__
     lost = [{"worker": r["worker"], "time": r["time"], "expected": r["expected"],
-             "rerun_replications": r["tasks"]} for r in incidents]
+             "rerun_replications": [rep(t) for t in r["tasks"]]} for r in incidents]
     return {"lost_workers": lost, "rerun_tasks": sum(len(r["tasks"]) for r in incidents)}

@@ -111,7 +111,8 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def die_with_parent(parent: int) -> None:
     """Worker initializer: end this worker when its parent process ends, however it ends.
 
-    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``);
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``,
+    tied to the thread that started the pool, which waits in ``run`` until the pool ends);
     elsewhere, and as a fallback, a thread exits when the parent pid changes. Ctrl-C is
     the parent's to handle: it stops the run and then its workers.
     """

@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -50,10 +50,12 @@ from simulation.runs.record import (
     run_tag,
     to_json,
 )
-from simulation.runs.runner import Replication, RunResult
 from simulation.scenario.io import dump_yaml
 from simulation.scenario.schema import Scenario
 from simulation.version import __version__
+
+if TYPE_CHECKING:  # reading a run folder does not import the model
+    from simulation.runs.runner import Replication, RunResult
 
 KPI_TABLES = ("staff", "hourly", "report_delays", "kpis")  # kpis last: it marks a rep done
 TABLE_NAMES = (*TABLES, *KPI_TABLES)
