@@ -140,6 +140,8 @@ class RunWriter:
         else:
             if resume:
                 self.notify(f"{self.out}: no earlier run to resume; starting it")
+            else:
+                self._note_unfinished()
             self._clear()
         for table in TABLE_NAMES:
             remove_temporary(self.out / f"{table}.parquet")
@@ -153,6 +155,18 @@ class RunWriter:
                            replications_completed=sorted(self.done),
                            **({"previous_run": self.previous} if self.previous else {}), **meta)
         atomic_text(self.out / RUN_RECORD, to_json(self.record))
+
+    def _note_unfinished(self) -> None:
+        """Say so when starting again over a run that had not finished (--resume keeps it)."""
+        try:
+            old = read_record(self.out / RUN_RECORD) or {}
+        except RecordError:
+            return
+        saved = len(written_replications(self.out))
+        if old.get("status") in ("running", "interrupted") and saved:
+            self.notify(f"{self.out}: the earlier run there had not finished ({saved} of "
+                        f"{old.get('replications_requested', '?')} replications saved); "
+                        "starting again, so they are deleted (--resume would continue it)")
 
     def _clear(self) -> None:
         """Remove an earlier run's files, so results of two runs never mix."""

@@ -79,19 +79,25 @@ def start_and_signal(out: Path, sig: int) -> subprocess.Popen:
     return proc
 
 
-def assert_no_process_left(group: int) -> None:
+def assert_no_process_left(proc: subprocess.Popen) -> None:
+    """The parent has ended and, within 5 s, every worker of its group (killed if not, so
+    a failing test leaves no process behind)."""
+    proc.wait(timeout=60)
     deadline = time.monotonic() + 5
-    while live_in_group(group) and time.monotonic() < deadline:
+    while live_in_group(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert live_in_group(group) == [], "worker processes outlived their killed parent"
+    left = live_in_group(proc.pid)
+    if left:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert left == [], "worker processes outlived their parent"
 
 
 def test_sigkill_keeps_finished_replications_leaves_no_worker_and_resumes(tmp_path,
                                                                           uninterrupted):
     out = tmp_path / "run"
     proc = start_and_signal(out, signal.SIGKILL)
-    proc.communicate(timeout=60)
-    assert_no_process_left(proc.pid)
+    assert_no_process_left(proc)  # before reading: a live worker would hold the pipes open
+    proc.communicate(timeout=10)
     saved = pd.read_parquet(out / "kpis.parquet")  # the finished ones, readable
     assert 2 <= saved.replication.nunique() < 5
     assert set(pd.read_parquet(out / "calls.parquet").replication) >= set(saved.replication)
@@ -105,10 +111,10 @@ def test_sigkill_keeps_finished_replications_leaves_no_worker_and_resumes(tmp_pa
 def test_sigterm_and_ctrl_c_say_what_was_saved_and_how_to_resume(tmp_path, uninterrupted, sig):
     out = tmp_path / "run"
     proc = start_and_signal(out, sig)
-    _, err = proc.communicate(timeout=60)
+    assert_no_process_left(proc)
+    _, err = proc.communicate(timeout=10)
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    assert_no_process_left(proc.pid)
     saved = pd.read_parquet(out / "kpis.parquet").replication.nunique()
     assert f"{saved} of 5 replications of baseline are saved in {out}" in err
     command = shlex.split(err.split("continue with\n")[1].splitlines()[0])

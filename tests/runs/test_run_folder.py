@@ -76,6 +76,14 @@ def test_resume_refuses_a_folder_holding_another_run(tiny, tmp_path):
     assert set(pd.read_parquet(out / "kpis.parquet").replication) == {0}  # untouched
 
 
+def test_starting_again_over_an_unfinished_run_says_what_it_deletes(tiny, tmp_path, capsys):
+    out = tmp_path / "run"
+    simulation.run(tiny, replications=2, seed=1, executor=InterruptAfter(1), out=out)
+    simulation.run(tiny, replications=2, seed=2, executor=SerialExecutor(), out=out)
+    assert "had not finished (1 of 2 replications saved)" in capsys.readouterr().err
+    assert json.loads((out / "run.json").read_text())["seed"] == 2
+
+
 def test_report_refuses_a_folder_whose_files_are_not_the_recorded_run(tiny, tmp_path):
     from simulation.reporting.html import write_run_report
 
