@@ -26,7 +26,8 @@ import pandas as pd
 from simulation.analysis.compare import COLUMNS
 from simulation.analysis.compare import compare as compare_kpis
 from simulation.runs.files import atomic_table, atomic_text, temporary
-from simulation.runs.lock import FolderLock, LockError
+from simulation.runs.lock import FolderLock
+from simulation.runs.output import hold
 from simulation.runs.record import (
     COMPARISON_KIND,
     COMPARISON_RECORD,
@@ -62,15 +63,7 @@ class ComparisonFolder:
                           for s in scenarios]}
         self.out.mkdir(parents=True, exist_ok=True)
         self.lock = FolderLock(self.out, LOCK, "compare", self.notify)
-        try:
-            self.lock.acquire()
-        except LockError as exc:
-            raise RecordError(str(exc)) from None
-        try:
-            self._open(meta or {})
-        except BaseException:
-            self.lock.release()
-            raise
+        hold(self.lock, lambda: self._open(meta or {}))
 
     def _open(self, meta: dict[str, Any]) -> None:
         old = read_record(self.out / COMPARISON_RECORD)

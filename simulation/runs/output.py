@@ -98,6 +98,20 @@ def read_events(out: str | Path, name: str) -> pd.DataFrame:
     return read_table(out, name)
 
 
+def hold(lock: FolderLock, prepare: Callable[[], None]) -> None:
+    """Take a folder's lock (RecordError naming the run holding it), then ``prepare`` the
+    folder; the lock is released if that fails."""
+    try:
+        lock.acquire()
+    except LockError as exc:
+        raise RecordError(str(exc)) from None
+    try:
+        prepare()
+    except BaseException:
+        lock.release()
+        raise
+
+
 class RunWriter:
     """Writes a scenario's replications into ``out`` as each finishes, then the summary.
 
@@ -115,15 +129,8 @@ class RunWriter:
         self.scenario = scenario
         self.notify = notify or (lambda text: print(text, file=sys.stderr, flush=True))
         self.lock = FolderLock(self.out, LOCK, "run", self.notify)
-        try:
-            self.lock.acquire()
-        except LockError as exc:
-            raise RecordError(str(exc)) from None
-        try:
-            self._open(header, seed, replications, events, resume, meta or {})
-        except BaseException:
-            self.lock.release()
-            raise
+        hold(self.lock, lambda: self._open(header, seed, replications, events, resume,
+                                           meta or {}))
 
     def _open(self, header, seed, replications, events, resume, meta) -> None:
         # Without seed and replications (a writer used directly), resume cannot check them.
