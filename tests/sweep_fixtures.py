@@ -1,10 +1,13 @@
-"""A tiny scenario and sweep specs for the sweep tests (fast: 5 simulated days)."""
+"""A tiny scenario and sweep specs for the sweep tests (fast: 5 simulated days), and an
+executor interrupted after a few tasks (for the resume tests of sweeps, runs, compare)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
+
+from simulation.runs.executors import SerialExecutor
 
 TINY_SCENARIO = {
     "name": "tiny",
@@ -26,6 +29,21 @@ TINY_SCENARIO = {
     "teams": {"clinic_team": {"departments": ["clinic"], "secretaries": {
         "ama_1": {"shift": "day"}, "ama_2": {"shift": "day"}}}},
 }
+
+class InterruptAfter:
+    """Serial executor hit by Ctrl-C after ``n`` tasks."""
+
+    name = "serial, interrupted"
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def run(self, tasks):
+        for k, item in enumerate(SerialExecutor().run(tasks)):
+            if k == self.n:
+                raise KeyboardInterrupt
+            yield item
+
 
 CALLS = "departments.clinic.streams.booking_calls"
 

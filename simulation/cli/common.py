@@ -6,6 +6,7 @@ Kept light (no pandas, no SciPy) so that ``secsim --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -87,3 +88,36 @@ def print_warnings(scenario, source: str) -> None:
 
     for path, message in [*cover_warnings(scenario), *utilisation_warnings(scenario)]:
         print(f"{source}: warning: {path}: {message}", file=sys.stderr)
+
+
+def add_resume(p: argparse.ArgumentParser, what: str) -> None:
+    """``--resume``: carry on the run in --out, keeping what it saved."""
+    p.add_argument("--resume", action="store_true",
+                   help=f"continue the {what} in --out: run only the replications missing "
+                        "there (same scenario, seed and replications; results are identical "
+                        "to an uninterrupted run)")
+
+
+def resume_command(args, out: Path, parser: argparse.ArgumentParser, command: str,
+                   skip: tuple[str, ...] = ()) -> str:
+    """The command that resumes a run: its arguments and every option given (lists
+    repeated), plus --resume --out OUT; options in ``skip`` are left out."""
+    not_repeated = {"help", "resume", "out", *skip}
+    positional: list[str] = []
+    options: list[str] = []
+    for action in parser._actions:
+        value = getattr(args, action.dest, None)
+        if action.dest in not_repeated or value is None or value is False or value == []:
+            continue
+        if not action.option_strings:
+            positional += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            continue
+        flag = max(action.option_strings, key=len)  # the long form reads best
+        if action.nargs == 0:
+            options.append(flag)
+        else:
+            for v in value if isinstance(value, list) else [value]:
+                options += [flag, f"{v:g}" if isinstance(v, float) else str(v)]
+    words = ["secsim", *(["--debug"] if getattr(args, "debug", False) else []), command,
+             *positional, "--resume", "--out", str(out), *options]
+    return shlex.join(words)

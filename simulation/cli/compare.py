@@ -11,7 +11,7 @@ from simulation.scenario.errors import ScenarioError
 
 def register(sub) -> None:
     """Add ``secsim compare`` to the command line."""
-    from simulation.cli.common import add_max_events, add_quiet, seed_type
+    from simulation.cli.common import add_max_events, add_quiet, add_resume, seed_type
 
     p = sub.add_parser(
         "compare", help="run several scenarios (paired) and compare them with a baseline",
@@ -32,8 +32,9 @@ def register(sub) -> None:
                    help="override a field in every scenario, e.g. calendar.horizon_days=35")
     p.add_argument("--no-report", action="store_true", help="skip report.html")
     add_max_events(p)
+    add_resume(p, "comparison")
     add_quiet(p)
-    p.set_defaults(func=cmd_compare)
+    p.set_defaults(func=cmd_compare, command_parser=p)
 
 
 def scenario_files(paths: list[str]) -> list[Path]:
@@ -85,6 +86,7 @@ def cmd_compare(args) -> int:
     from simulation.reporting.terminal import comparison_table
     from simulation.runs.api import compare
     from simulation.runs.factory import make_executor
+    from simulation.runs.record import RecordError
 
     if args.replications < 2:
         raise UsageError("--replications must be at least 2 for confidence intervals")
@@ -101,12 +103,20 @@ def cmd_compare(args) -> int:
         print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "
               f"{args.workers} worker(s), seed {args.seed}...", file=sys.stderr, flush=True)
     progress = Progress(f"compare {len(scenarios)} scenarios: replications",
-                        len(scenarios) * args.replications, enabled=not args.quiet)
+                        enabled=not args.quiet)
     try:
         result = compare(scenarios, args.replications, args.seed, baseline,
                          executor=make_executor("processes", args.workers), out=out,
                          events=args.events, on_replication=lambda j, rep: progress.step(),
-                         headers=[f"resolved from {f}" for f in files])
+                         headers=[f"resolved from {f}" for f in files], resume=args.resume,
+                         notify=progress.write, on_start=progress.start,
+                         meta={"workers": args.workers, "command": " ".join(sys.argv)})
+    except RecordError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        progress.finish()
+        _saved(args, out, names)
+        raise
     finally:
         progress.finish()
     for r in result.results.values():
@@ -115,16 +125,38 @@ def cmd_compare(args) -> int:
     if result.table.empty:
         print("the baseline has no completed replication: no comparison written",
               file=sys.stderr)
+        if result.interrupted:
+            _saved(args, out, names)
+            return 130
         return 1
     print(comparison_table(result.table, baseline, list(result.table.scenario.unique())))
     print(f"\nPaired differences to '{baseline}' (common random numbers); * = 95% CI excludes 0.")
     print(f"Written: {out}/comparison.csv, comparison.parquet, one folder per scenario")
-    if not args.no_report:
+    if not args.no_report and not result.interrupted:  # stopped: exit at once
         from simulation.reporting.html import write_comparison_report
 
         path = write_comparison_report(out)
         print(f"Report: {path}  (open it in a browser; it needs no network)")
     if result.interrupted:
-        print("interrupted: the comparison covers the replications completed", file=sys.stderr)
+        _saved(args, out, names)
         return 130
-    return 1 if any(r.failures for r in result.results.values()) else 0
+    if any(r.failures for r in result.results.values()):
+        print(f"retry the failed replications with\n  {_resume(args, out)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _resume(args, out: Path) -> str:
+    from simulation.cli.common import resume_command
+
+    return resume_command(args, out, args.command_parser, "compare")
+
+
+def _saved(args, out: Path, names: list[str]) -> None:
+    """Tell what an interrupted comparison saved and the command that completes it."""
+    from simulation.runs.output import written_replications
+
+    counts = ", ".join(f"{n} {len(written_replications(out / n))}/{args.replications}"
+                       for n in names)
+    print(f"interrupted: replications saved in {out}/ per scenario: {counts}; continue "
+          f"with\n  {_resume(args, out)}", file=sys.stderr, flush=True)

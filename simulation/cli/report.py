@@ -29,11 +29,16 @@ def cmd_report(args) -> int:
     if not folder.is_dir():
         raise UsageError(f"'{folder}' is not a folder; give the --out folder of a run, "
                          "compare or sweep")
+    from simulation.runs.record import RecordError
+
     try:
         path = _write(folder, args)
+    except RecordError as exc:
+        raise UsageError(f"{exc}") from None
     except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise UsageError(f"cannot read the results in '{folder}' ({type(exc).__name__}: "
-                         f"{exc}); the run was probably stopped while writing: rerun it") from None
+                         f"{exc}); delete a damaged replication file and rerun the run with --resume "
+                         "(or rerun it all)") from None
     if not args.quiet:
         print(f"Report: {path}  (open it in a browser; it needs no network)")
     return 0
@@ -42,11 +47,11 @@ def cmd_report(args) -> int:
 def _write(folder: Path, args) -> Path:
     from simulation.errors import UsageError
 
-    if (folder / "comparison.parquet").exists():
+    if (folder / "comparison.json").exists() or (folder / "comparison.parquet").exists():
         from simulation.reporting.html import write_comparison_report
 
         path = write_comparison_report(folder)
-    elif (folder / "kpis.parquet").exists() and (folder / "scenario.yaml").exists():
+    elif (folder / "run.json").exists() or (folder / "kpis.parquet").exists():
         from simulation.reporting.html import write_run_report
 
         path = write_run_report(folder)
@@ -55,8 +60,8 @@ def _write(folder: Path, args) -> Path:
 
         path = write_sweep_report(folder, kpis=args.kpi, x=args.x, y=args.y)
     else:
-        raise UsageError(f"'{folder}' holds no secsim results (no comparison.parquet, "
-                         "kpis.parquet or sweep results); run secsim run/compare/sweep first")
+        raise UsageError(f"'{folder}' holds no secsim results (no comparison.json, "
+                         "run.json or sweep results); run secsim run/compare/sweep first")
     return path
 
 

@@ -10,9 +10,11 @@ from simulation.cli.common import (
     add_max_events,
     add_overrides,
     add_quiet,
+    add_resume,
     load,
     output_folder,
     print_warnings,
+    resume_command,
     seed_type,
 )
 from simulation.errors import UsageError
@@ -34,17 +36,18 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print KPIs as JSON on stdout")
     p.add_argument("--no-events", action="store_true",
                    help="do not write the event tables (calls, tasks...), only KPIs")
+    add_resume(p, "run")
     add_quiet(p)
-    p.set_defaults(func=cmd_run)
+    p.set_defaults(func=cmd_run, command_parser=p)
 
 
 def cmd_run(args) -> int:
     """``secsim run``: replications of one scenario, KPI table, output folder."""
     from simulation.cli.progress import Progress
     from simulation.reporting.terminal import kpi_table, summary_json
+    from simulation.runs.api import run
     from simulation.runs.factory import make_executor
-    from simulation.runs.output import RunWriter
-    from simulation.runs.runner import run
+    from simulation.runs.record import RecordError
 
     if args.replications < 1:
         raise UsageError("--replications must be at least 1")
@@ -53,34 +56,32 @@ def cmd_run(args) -> int:
     scenario = load(args.scenario, args.overrides, args.max_events)
     print_warnings(scenario, args.scenario)
     out = Path(args.out) if args.out else (None if args.json else Path("outputs") / scenario.name)
+    if out is None and args.resume:
+        raise UsageError("--resume continues the run written in --out; give --out")
     if out is not None:
         out = output_folder(out)
-    writer = RunWriter(out, scenario, header=f"resolved from {args.scenario}") if out else None
-    progress = Progress(f"{scenario.name}: replications", args.replications,
-                        enabled=not args.quiet)
-
-    def on_rep(rep):
-        if writer is not None:
-            writer(rep)
-        progress.step()
-
+    progress = Progress(f"{scenario.name}: replications", enabled=not args.quiet)
     try:
         result = run(scenario, args.replications, args.seed,
-                     make_executor("processes", args.workers),
-                     events=not args.no_events and writer is not None, on_replication=on_rep)
-    except BaseException:
+                     executor=make_executor("processes", args.workers), out=out,
+                     events=not args.no_events and out is not None, resume=args.resume,
+                     on_replication=lambda _rep: progress.step(), on_start=progress.start,
+                     header=f"resolved from {args.scenario}",
+                     meta={"workers": args.workers, "command": " ".join(sys.argv)})
+    except RecordError as exc:
+        raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
         progress.finish()
-        if writer is not None:
-            writer.close()  # what was written stays readable
+        if out is not None:
+            _saved(args, out, scenario.name)
         raise
-    progress.finish()
-    if writer is not None:
-        writer.close(result, {"replications_requested": args.replications,
-                              "workers": args.workers, "command": " ".join(sys.argv)})
-        if not result.kpis.empty:
-            from simulation.reporting.html import write_run_report
+    finally:
+        progress.finish()
+    if out is not None and not result.kpis.empty and not result.interrupted:
+        # (stopped: exit at once; the resumed run, or secsim report, writes it)
+        from simulation.reporting.html import write_run_report
 
-            write_run_report(out)
+        write_run_report(out)
     for rep, err in result.failures:
         print(f"replication {rep} failed: {err}", file=sys.stderr)
     n = int(result.kpis.replication.nunique()) if not result.kpis.empty else 0
@@ -92,9 +93,28 @@ def cmd_run(args) -> int:
                         f"{scenario.name}: {n} replications, seed {args.seed}, "
                         f"{result.seconds:.1f}s"))
         if out is not None:
-            print(f"\nResults written to {out}/ (kpis.parquet, summary.csv, scenario.yaml, "
-                  f"{'events, ' if not args.no_events else ''}report.html)")
+            print(f"\nResults written to {out}/ (kpis.parquet/, summary.csv, scenario.yaml, "
+                  f"{'events, ' if not args.no_events else ''}"
+                  f"{'no report.html yet' if result.interrupted else 'report.html'})")
     if result.interrupted:
-        print("interrupted: the completed replications above were kept", file=sys.stderr)
+        if out is None:
+            print("interrupted: the completed replications above were kept", file=sys.stderr)
+        else:
+            _saved(args, out, scenario.name)
         return 130
+    if result.failures and out is not None:
+        print(f"retry the failed replications with\n  {_resume(args, out)}", file=sys.stderr)
     return 1 if result.failures else 0
+
+
+def _resume(args, out: Path) -> str:
+    return resume_command(args, out, args.command_parser, "run")
+
+
+def _saved(args, out: Path, name: str) -> None:
+    """Tell what an interrupted run saved and the command that completes it."""
+    from simulation.runs.output import written_replications
+
+    saved = len(written_replications(out))
+    print(f"interrupted: {saved} of {args.replications} replications of {name} are saved in "
+          f"{out}/; continue with\n  {_resume(args, out)}", file=sys.stderr, flush=True)

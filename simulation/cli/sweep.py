@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from pathlib import Path
 
 from simulation.cli.common import add_max_events, add_quiet, seed_type
+from simulation.cli.common import resume_command as common_resume_command
 from simulation.cli.progress import Progress
 from simulation.errors import UsageError
 
@@ -67,26 +67,10 @@ def _seconds(text: str) -> float:
     return value
 
 
-# Options the resume command sets itself, or that make no sense when resuming.
-_NOT_REPEATED = {"help", "resume", "overwrite", "dry_run", "out"}
-
-
 def resume_command(args, out: Path) -> str:
     """The command that resumes this sweep: every option given, plus --resume --out OUT."""
-    words = ["secsim", *(["--debug"] if getattr(args, "debug", False) else []), "sweep",
-             args.spec, "--resume", "--out", str(out)]
-    for action in args.sweep_parser._actions:
-        value = getattr(args, action.dest, None)
-        if not action.option_strings or action.dest in _NOT_REPEATED \
-                or value is None or value is False:
-            continue
-        flag = max(action.option_strings, key=len)  # the long form reads best
-        words += [flag] if action.nargs == 0 else [flag, _number(value)]
-    return shlex.join(words)
-
-
-def _number(value) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return common_resume_command(args, out, args.sweep_parser, "sweep",
+                                 skip=("overwrite", "dry_run"))
 
 
 def make_sweep_executor(args, notify=None):

@@ -19,6 +19,15 @@ import yaml
 from simulation.analysis.compare import compare
 from simulation.reporting import figures as fig
 from simulation.reporting.terminal import HEADLINE, share_rows
+from simulation.runs.files import atomic_text
+from simulation.runs.output import read_table
+from simulation.runs.record import (
+    COMPARISON_RECORD,
+    RecordError,
+    check_comparison,
+    check_run_folder,
+    read_record,
+)
 from simulation.version import __version__
 
 CSS = """
@@ -61,8 +70,7 @@ class ScenarioRun:
 
 def _read(folder: Path) -> ScenarioRun:
     def table(name):
-        p = folder / f"{name}.parquet"
-        return pd.read_parquet(p) if p.exists() else pd.DataFrame()
+        return read_table(folder, name)
 
     resolved = yaml.safe_load((folder / "scenario.yaml").read_text(encoding="utf-8"))
     meta_path = folder / "run.json"
@@ -274,24 +282,34 @@ def render(runs: list[ScenarioRun], comp: pd.DataFrame, baseline: str, title: st
 
 
 def write_comparison_report(out: str | Path) -> Path:
-    """Build ``report.html`` in a ``secsim compare`` output folder."""
+    """Build ``report.html`` in a ``secsim compare`` output folder, from the scenarios its
+    record lists (RecordError if a scenario folder does not belong to the comparison)."""
     out = Path(out)
-    comp = pd.read_parquet(out / "comparison.parquet")
-    baseline = json.loads((out / "comparison.json").read_text(encoding="utf-8"))["baseline"]
-    names = list(dict.fromkeys(comp.scenario))
+    record = read_record(out / COMPARISON_RECORD) or {}
+    names = check_comparison(out, record)
     runs = [_read(out / n) for n in names]
+    baseline = record["baseline"]
+    if (out / "comparison.parquet").exists():  # written at the end from these very folders
+        comp = pd.read_parquet(out / "comparison.parquet")
+    else:  # the compare was killed: compare the replications it saved
+        usable = {r.name: r.kpis for r in runs if not r.kpis.empty}
+        if baseline not in usable:
+            raise RecordError(f"{out}: the baseline '{baseline}' has no finished replication "
+                              "yet; resume the comparison (secsim compare ... --resume)")
+        comp = compare(usable, baseline)
+        runs = [r for r in runs if r.name in usable]
     path = out / "report.html"
-    path.write_text(render(runs, comp, baseline, "Secretariat reorganisation: scenario comparison"),
-                    encoding="utf-8")
+    atomic_text(path, render(runs, comp, baseline,
+                             "Secretariat reorganisation: scenario comparison"))
     return path
 
 
 def write_run_report(out: str | Path) -> Path:
     """Build ``report.html`` for a single ``secsim run`` output folder."""
     out = Path(out)
+    check_run_folder(out)
     run = _read(out)
     comp = compare({run.name: run.kpis}, run.name)
     path = out / "report.html"
-    path.write_text(render([run], comp, run.name, f"Secretariat simulation: {run.name}"),
-                    encoding="utf-8")
+    atomic_text(path, render([run], comp, run.name, f"Secretariat simulation: {run.name}"))
     return path

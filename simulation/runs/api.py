@@ -11,6 +11,7 @@ import pandas as pd
 
 from simulation.analysis.compare import COLUMNS
 from simulation.analysis.compare import compare as compare_kpis
+from simulation.runs.compare_folder import ComparisonFolder
 from simulation.runs.executors import Executor
 from simulation.runs.factory import make_executor
 from simulation.runs.output import RunWriter
@@ -29,13 +30,22 @@ def run(
     executor: Executor | None = None,
     out: str | Path | None = None,
     events: bool = True,
+    resume: bool = False,
+    on_replication: Callable[[Replication], None] | None = None,
+    header: str = "",
+    meta: dict | None = None,
+    on_start: Callable[[int, int], None] | None = None,
     max_events: int | None = None,
 ) -> RunResult:
     """Run a scenario (object or YAML path) and return its KPIs with confidence intervals.
 
-    With ``out`` the tables are also written there as Parquet (see README, "Outputs";
+    With ``out`` each replication is written there as it finishes (see README, "Outputs";
     report.html is written by the command line, or afterwards by ``secsim report out``),
-    and the event tables are streamed to disk instead of being kept in memory. A scenario
+    and the event tables go to disk instead of memory. ``resume``: keep the replications
+    an earlier, interrupted run of the same scenario, seed and replications wrote in
+    ``out`` and run only the others (RecordError if the folder holds another run).
+    ``on_replication`` is called as each replication finishes (e.g. a progress bar),
+    ``on_start(replications, already_written)`` before the first starts. A scenario
     whose run would simulate more than ``max_events`` events (default 10 million) is
     refused with a ScenarioError before anything runs.
     """
@@ -43,18 +53,28 @@ def run(
         scenario = load_scenario(scenario)
     check_event_budget(scenario, max_events)
     executor = executor or make_executor("processes", workers)
-    writer = RunWriter(out, scenario) if out is not None else None
+    if out is None:
+        if on_start is not None:
+            on_start(replications, 0)
+        return run_replications(scenario, replications, seed, executor, events=events,
+                                on_finished=on_replication)
+    writer = RunWriter(out, scenario, header, seed, replications, events, resume, meta)
+    todo = [r for r in range(replications) if r not in writer.done]
+    if on_start is not None:
+        on_start(replications, replications - len(todo))
+
+    def on_finished(rep: Replication) -> None:
+        writer(rep)
+        if on_replication is not None:
+            on_replication(rep)
+
     try:
         result = run_replications(scenario, replications, seed, executor, events=events,
-                                  on_replication=writer)
+                                  todo=todo, on_finished=on_finished)
     except BaseException:
-        if writer is not None:
-            writer.close()  # what was written stays readable
+        writer.close()  # what was written stays, and --resume carries on from it
         raise
-    if writer is not None:
-        writer.close(result, {"replications_requested": replications, "executor": executor.name,
-                              **lost_workers(executor)})
-    return result
+    return writer.close(result, {"executor": executor.name, **lost_workers(executor, todo)})
 
 
 @dataclass
@@ -99,14 +119,22 @@ def compare(
     events: bool = False,
     on_replication: Callable[[int, Replication], None] | None = None,
     headers: Sequence[str] | None = None,
+    resume: bool = False,
+    notify: Callable[[str], None] | None = None,
+    meta: dict | None = None,
+    on_start: Callable[[int, int], None] | None = None,
     max_events: int | None = None,
 ) -> Comparison:
     """Run scenarios (objects or YAML paths) with common random numbers and compare them.
 
     The baseline defaults to the scenario named 'baseline', else the first. With ``out``,
-    each scenario's tables go to ``out/<name>/`` and the comparison to
-    ``out/comparison.parquet|csv|json`` (the HTML report is ``secsim report out``);
-    ``headers``: a comment for each scenario.yaml written (default: the file it came from).
+    each scenario's replications go to ``out/<name>/`` as they finish and the comparison
+    to ``out/comparison.parquet|csv|json`` (the HTML report is ``secsim report out``);
+    ``resume`` runs only the replications missing there (see ``run``). ``headers``: a
+    comment for each scenario.yaml written (default: the file it came from);
+    ``on_replication(scenario_index, rep)`` is called as each replication finishes,
+    ``on_start(replications of all scenarios, already written)`` before the first starts;
+    ``notify(text)``: messages for the user (default: stderr).
     """
     loaded = [s if isinstance(s, Scenario) else load_scenario(s) for s in scenarios]
     for s in loaded:
@@ -121,42 +149,59 @@ def compare(
     if baseline not in names:
         raise ValueError(f"baseline '{baseline}' is not one of the scenarios {names}")
     executor = executor or make_executor("processes", workers)
-    out = Path(out) if out is not None else None
-    writers = ([RunWriter(out / s.name, s, header=h) for s, h in zip(loaded, headers)]
-               if out is not None else [])
-
-    def on_rep(j: int, rep: Replication) -> None:
-        if writers:
-            writers[j](rep)
-        if on_replication is not None:
-            on_replication(j, rep)
-
-    try:
+    if out is None:
+        if on_start is not None:
+            on_start(len(loaded) * replications, 0)
         results = run_many(loaded, replications, seed, executor, events=events,
-                           on_replication=on_rep)
+                           on_finished=on_replication)
+        usable = {r.scenario.name: r.kpis for r in results if not r.kpis.empty}
+        table = (compare_kpis(usable, baseline) if baseline in usable
+                 else pd.DataFrame(columns=COLUMNS))
+        return Comparison(baseline, table, {r.scenario.name: r for r in results})
+    folder = ComparisonFolder(out, loaded, baseline, seed, replications, events, resume,
+                              notify, meta)
+    try:
+        return _compare_into(folder, loaded, headers, executor, on_replication, on_start)
+    finally:
+        folder.close()
+
+
+def _compare_into(folder: ComparisonFolder, loaded: list[Scenario], headers: list[str],
+                  executor: Executor, on_replication, on_start) -> Comparison:
+    writers: list[RunWriter] = []
+    try:
+        for s, h in zip(loaded, headers):
+            writers.append(RunWriter(folder.out / s.name, s, h, folder.seed, folder.replications,
+                                     folder.events, folder.resume,
+                                     {"compare_baseline": folder.baseline}, folder.notify))
+        todo = [[r for r in range(folder.replications) if r not in w.done] for w in writers]
+        if on_start is not None:
+            total = len(writers) * folder.replications
+            on_start(total, total - sum(map(len, todo)))
+
+        def on_finished(j: int, rep: Replication) -> None:
+            writers[j](rep)
+            if on_replication is not None:
+                on_replication(j, rep)
+
+        results = run_many(loaded, folder.replications, folder.seed, executor,
+                           events=folder.events, todo=todo, on_finished=on_finished)
     except BaseException:
         for w in writers:
-            w.close()  # what was written stays readable
+            w.close()  # what was written stays, and --resume carries on from it
         raise
-    for w, r in zip(writers, results):
-        w.close(r, {"replications_requested": replications, "compare_baseline": baseline})
-    usable = {r.scenario.name: r.kpis for r in results if not r.kpis.empty}
-    table = (compare_kpis(usable, baseline) if baseline in usable
-             else pd.DataFrame(columns=COLUMNS))
-    if out is not None and baseline in usable:
-        table.to_parquet(out / "comparison.parquet", index=False)
-        table.to_csv(out / "comparison.csv", index=False)
-        pd.Series({"baseline": baseline, "seed": seed,
-                   "replications": replications}).to_json(out / "comparison.json")
-    return Comparison(baseline, table, {r.scenario.name: r for r in results})
+    results = [w.close(r) for w, r in zip(writers, results)]
+    table = folder.finish(results)
+    return Comparison(folder.baseline, table, {r.scenario.name: r for r in results})
 
 
-def lost_workers(executor: Executor) -> dict:
-    """What run.json says of workers lost by the last run (nothing when none was)."""
+def lost_workers(executor: Executor, replications: list[int] | None = None) -> dict:
+    """What run.json says of workers lost by the last run (nothing when none was);
+    ``replications``: the replication of each task (default: task i is replication i)."""
     incidents = getattr(executor, "incidents", None) or []
     if not incidents:
         return {}
-    # One scenario from replication 0: task i is replication i.
+    rep = (lambda t: t) if replications is None else replications.__getitem__
     lost = [{"worker": r["worker"], "time": r["time"], "expected": r["expected"],
-             "rerun_replications": r["tasks"]} for r in incidents]
+             "rerun_replications": [rep(t) for t in r["tasks"]]} for r in incidents]
     return {"lost_workers": lost, "rerun_tasks": sum(len(r["tasks"]) for r in incidents)}

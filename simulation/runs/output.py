@@ -1,115 +1,236 @@
-"""Writing a run to its output folder: Parquet tables, the resolved scenario, metadata.
+"""Writing a run to its output folder, one file per replication and table, so a kill
+loses at most the replications still running.
 
-Tables are streamed replication by replication (one Parquet row group each), so memory
-does not grow with the number of replications and an interrupted run keeps what it wrote.
+Layout of ``out/``::
+
+    run.json                    the run record: scenario digest, seed, replications,
+                                events, version, status (written at start, updated at end)
+    run.lock                    while a run writes the folder: its pid, host, start, command
+    scenario.yaml               the resolved scenario
+    kpis.parquet/rep-RRRR.parquet   one file per replication (likewise staff, hourly,
+                                report_delays and each event table); read the folder as one
+                                table with ``pd.read_parquet(out / "kpis.parquet")``
+    summary.parquet, summary.csv    mean and CI per department and KPI (at the end)
+
+A replication counts as written exactly when its ``kpis.parquet/rep-RRRR.parquet`` exists
+(it is written last, every file under a temporary name then renamed).
 """
 
 from __future__ import annotations
 
-import json
-import math
+import os
 import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
+from simulation.analysis.stats import summarise
 from simulation.engine.records import TABLES
-from simulation.runs.runner import Replication, RunResult
+from simulation.runs.files import (
+    atomic_table,
+    atomic_text,
+    read_dataset,
+    remove_temporary,
+    temporary,
+)
+from simulation.runs.lock import FolderLock, LockError
+from simulation.runs.record import (
+    RUN_KIND,
+    RUN_RECORD,
+    RUN_TAG,
+    RecordError,
+    check_resume,
+    identity,
+    read_record,
+    run_tag,
+    to_json,
+)
 from simulation.scenario.io import dump_yaml
 from simulation.scenario.schema import Scenario
 from simulation.version import __version__
 
-OUTPUT_FILES = [f"{name}.parquet" for name in
-                (*TABLES, "kpis", "staff", "hourly", "report_delays", "summary")] + [
-    "summary.csv", "run.json", "report.html", "scenario.yaml"]
+if TYPE_CHECKING:  # reading a run folder does not import the model
+    from simulation.runs.runner import Replication, RunResult
+
+KPI_TABLES = ("staff", "hourly", "report_delays", "kpis")  # kpis last: it marks a rep done
+TABLE_NAMES = (*TABLES, *KPI_TABLES)
+OUTPUT_FILES = [f"{name}.parquet" for name in (*TABLE_NAMES, "summary")] + [
+    "summary.csv", RUN_RECORD, "report.html", "scenario.yaml"]
+LOCK = "run.lock"
 
 
-class TableStream:
-    """Appends DataFrames with identical columns to one Parquet file."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.writer: pq.ParquetWriter | None = None
-
-    def write(self, df: pd.DataFrame) -> None:
-        """Append one DataFrame (one replication) to the file."""
-        table = pa.Table.from_pandas(df, preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        elif table.schema != self.writer.schema:
-            table = table.cast(self.writer.schema)
-        self.writer.write_table(table)
-
-    def close(self) -> None:
-        """Close the files (and, given a result, write the summary and run.json)."""
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+def rep_path(out: Path, table: str, replication: int) -> Path:
+    """The file of one replication of one table."""
+    return out / f"{table}.parquet" / f"rep-{replication:04d}.parquet"
 
 
-class RunWriter:
-    """Streams a scenario's replications into ``out`` and writes the summary at the end."""
-
-    def __init__(self, out: str | Path, scenario: Scenario, header: str = ""):
-        self.out = Path(out)
-        self.out.mkdir(parents=True, exist_ok=True)
-        # A reused folder must not mix this run's tables with an earlier run's.
-        for name in OUTPUT_FILES:
-            (self.out / name).unlink(missing_ok=True)
-        (self.out / "scenario.yaml").write_text(dump_yaml(scenario, header), encoding="utf-8")
-        self.streams: dict[str, TableStream] = {}
-
-    def _stream(self, name: str) -> TableStream:
-        if name not in self.streams:
-            self.streams[name] = TableStream(self.out / f"{name}.parquet")
-        return self.streams[name]
-
-    def __call__(self, rep: Replication) -> None:
-        self._stream("kpis").write(rep.kpis)
-        self._stream("staff").write(rep.staff)
-        self._stream("hourly").write(rep.hourly)
-        self._stream("report_delays").write(rep.report_delays)
-        for name, df in (rep.events or {}).items():
-            self._stream(name).write(df)
-
-    def close(self, result: RunResult | None = None, meta: dict[str, Any] | None = None) -> None:
-        """Close the files (and, given a result, write the summary and run.json)."""
-        for stream in self.streams.values():
-            stream.close()
-        if result is None:
-            return
-        result.summary.to_parquet(self.out / "summary.parquet", index=False)
-        result.summary.to_csv(self.out / "summary.csv", index=False)
-        info = {
-            "secsim_version": __version__,
-            "python": platform.python_version(),
-            "scenario": result.scenario.name,
-            "seed": result.seed,
-            "replications_completed": sorted(int(r) for r in result.kpis.get("replication", [])
-                                             .unique()) if not result.kpis.empty else [],
-            "failures": [{"replication": r, "error": e} for r, e in result.failures],
-            "interrupted": result.interrupted,
-            **({"stopped": result.stopped} if result.stopped else {}),
-            "seconds": round(result.seconds, 3),
-            "replication_seconds": round(result.replication_seconds, 3),
-            **(meta or {}),
-        }
-        (self.out / "run.json").write_text(json.dumps(info, indent=2, default=_json_default),
-                                           encoding="utf-8")
+def written_replications(out: str | Path, table: str = "kpis") -> list[int]:
+    """Replications whose file of ``table`` is complete, in order."""
+    folder = Path(out) / f"{table}.parquet"
+    if not folder.is_dir():
+        return []
+    return sorted(int(f.name[4:-8]) for f in os.scandir(folder)
+                  if f.name.startswith("rep-") and f.name.endswith(".parquet"))
 
 
-def _json_default(obj):
-    if isinstance(obj, float) and math.isnan(obj):
-        return None
-    return str(obj)
+def read_table(out: str | Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One table of a written run, every replication in replication order (empty if none).
+
+    Also reads a run written by older secsim versions (one Parquet file per table).
+    """
+    path = Path(out) / f"{table}.parquet"
+    if path.is_file():
+        return pd.read_parquet(path, columns=columns)
+    files = [str(rep_path(Path(out), table, r)) for r in written_replications(out, table)]
+    return read_dataset(files, columns)
 
 
 def read_events(out: str | Path, name: str) -> pd.DataFrame:
-    """One event table of a written run (e.g. 'calls')."""
+    """One event table of a written run (e.g. 'calls'), in replication order."""
     path = Path(out) / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found; was the run written with events?")
-    return pd.read_parquet(path)
+    return read_table(out, name)
+
+
+def hold(lock: FolderLock, prepare: Callable[[], None]) -> None:
+    """Take a folder's lock (RecordError naming the run holding it), then ``prepare`` the
+    folder; the lock is released if that fails."""
+    try:
+        lock.acquire()
+    except LockError as exc:
+        raise RecordError(str(exc)) from None
+    try:
+        prepare()
+    except BaseException:
+        lock.release()
+        raise
+
+
+class RunWriter:
+    """Writes a scenario's replications into ``out`` as each finishes, then the summary.
+
+    It holds the folder's lock from creation to ``close``. A fresh writer clears what an
+    earlier run left in the folder; with ``resume`` it keeps the replications already
+    written (``done``), after checking the folder's record matches this run
+    (RecordError otherwise). ``notify(text)``: messages for the user (default: stderr).
+    """
+
+    def __init__(self, out: str | Path, scenario: Scenario, header: str = "",
+                 seed: int | None = None, replications: int | None = None,
+                 events: bool = True, resume: bool = False, meta: dict[str, Any] | None = None,
+                 notify: Callable[[str], None] | None = None):
+        self.out = Path(out)
+        self.scenario = scenario
+        self.notify = notify or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.lock = FolderLock(self.out, LOCK, "run", self.notify)
+        hold(self.lock, lambda: self._open(header, seed, replications, events, resume,
+                                           meta or {}))
+
+    def _open(self, header, seed, replications, events, resume, meta) -> None:
+        # Without seed and replications (a writer used directly), resume cannot check them.
+        self.record: dict[str, Any] = {"kind": RUN_KIND,
+                                       **identity(self.scenario, seed, replications, events)}
+        old = read_record(self.out / RUN_RECORD) if resume else None
+        self.previous: dict[str, Any] | None = None
+        if resume:
+            check_resume(old, self.record, self.out)
+        if old is not None:
+            self.previous = {k: old.get(k) for k in ("status", "started", "finished")}
+            if old.get("status") == "running":
+                self.previous["status"] = "killed"  # it never wrote its end
+        else:
+            if resume:
+                self.notify(f"{self.out}: no earlier run to resume; starting it")
+            else:
+                self._note_unfinished()
+            self._clear()
+        for table in TABLE_NAMES:
+            remove_temporary(self.out / f"{table}.parquet")
+        remove_temporary(self.out)
+        (self.out / "report.html").unlink(missing_ok=True)  # rebuilt at the end
+        self.done = set(written_replications(self.out))
+        atomic_text(self.out / "scenario.yaml", dump_yaml(self.scenario, header))
+        self.started = time.strftime("%Y-%m-%dT%H:%M:%S")
+        self.record.update(status="running", started=self.started,
+                           python=platform.python_version(),
+                           replications_completed=sorted(self.done),
+                           **({"previous_run": self.previous} if self.previous else {}), **meta)
+        atomic_text(self.out / RUN_RECORD, to_json(self.record))
+
+    def _note_unfinished(self) -> None:
+        """Say so when starting again over a run that had not finished (--resume keeps it)."""
+        try:
+            old = read_record(self.out / RUN_RECORD) or {}
+        except RecordError:
+            return
+        saved = len(written_replications(self.out))
+        if old.get("status") in ("running", "interrupted") and saved:
+            self.notify(f"{self.out}: the earlier run there had not finished ({saved} of "
+                        f"{old.get('replications_requested', '?')} replications saved); "
+                        "starting again, so they are deleted (--resume would continue it)")
+
+    def _clear(self) -> None:
+        """Remove an earlier run's files, so results of two runs never mix."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        for name in OUTPUT_FILES:
+            target = self.out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            else:
+                target.unlink(missing_ok=True)
+
+    def __call__(self, rep: Replication) -> None:
+        """Write one finished replication, every table under a temporary name first."""
+        tag = {RUN_TAG: run_tag(self.record)}
+        for name, df in (rep.events or {}).items():
+            atomic_table(df, rep_path(self.out, name, rep.replication), tag)
+        for name in KPI_TABLES:
+            atomic_table(getattr(rep, name), rep_path(self.out, name, rep.replication), tag)
+
+    def close(self, result: RunResult | None = None,
+              meta: dict[str, Any] | None = None) -> RunResult | None:
+        """Release the folder; given a result, first write the summary and the final record.
+
+        Returns the result with its tables read back from the folder: every replication
+        written, by this run or the runs it resumed, in replication order.
+        """
+        try:
+            if result is not None:
+                result = self._finish(result, meta or {})
+        finally:
+            self.lock.release()
+        return result
+
+    def _finish(self, result: RunResult, meta: dict[str, Any]) -> RunResult:
+        tables = {name: read_table(self.out, name) for name in KPI_TABLES}
+        kpis = tables["kpis"]
+        summary = (summarise(kpis, ["department"]) if not kpis.empty
+                   else pd.DataFrame(columns=["department", "kpi", "mean", "ci_low", "ci_high",
+                                              "n"]))
+        result.kpis, result.staff, result.hourly = kpis, tables["staff"], tables["hourly"]
+        result.report_delays, result.summary = tables["report_delays"], summary
+        atomic_table(summary, self.out / "summary.parquet")
+        tmp_csv = temporary(self.out / "summary.csv")
+        summary.to_csv(tmp_csv, index=False)
+        os.replace(tmp_csv, self.out / "summary.csv")
+        completed = written_replications(self.out)
+        requested = self.record.get("replications_requested")
+        status = ("interrupted" if result.interrupted else "failures" if result.failures
+                  else "complete" if requested is None or len(completed) >= requested
+                  else "incomplete")
+        self.record.update(
+            status=status, finished=time.strftime("%Y-%m-%dT%H:%M:%S"),
+            secsim_version=__version__, replications_completed=completed,
+            failures=[{"replication": r, "error": e} for r, e in result.failures],
+            interrupted=result.interrupted,
+            **({"stopped": result.stopped} if result.stopped else {}),
+            seconds=round(result.seconds, 3),
+            replication_seconds=round(result.replication_seconds, 3), **meta)
+        atomic_text(self.out / RUN_RECORD, to_json(self.record))
+        return result

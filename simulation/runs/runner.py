@@ -8,7 +8,7 @@ so scenarios sharing streams see the same arrivals (common random numbers) and t
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -114,17 +114,21 @@ def run(
     events: bool = True,
     on_replication: Callable[[Replication], None] | None = None,
     first_replication: int = 0,
+    todo: Sequence[int] | None = None,
+    on_finished: Callable[[Replication], None] | None = None,
 ) -> RunResult:
     """Run ``replications`` replications and summarise them.
 
-    ``on_replication`` is called with each replication in replication order (as soon as
-    all earlier ones are done), e.g. to stream results to disk; when given, event tables
-    are passed to it and not kept in the result. A replication that fails is reported in
-    ``failures`` and the others still count.
+    ``on_finished`` is called with each replication as soon as it finishes (in any order),
+    e.g. to write it to disk; ``on_replication`` in replication order (as soon as all
+    earlier ones are done). When either is given, event tables are passed to it and not
+    kept in the result. ``todo``: the replication numbers to run, when not all of them
+    (resuming). A replication that fails is reported in ``failures`` and the others count.
     """
-    callback = None if on_replication is None else (lambda _i, rep: on_replication(rep))
-    return run_many([scenario], replications, seed, executor, events, callback,
-                    first_replication)[0]
+    ordered = None if on_replication is None else (lambda _j, rep: on_replication(rep))
+    finished = None if on_finished is None else (lambda _j, rep: on_finished(rep))
+    return run_many([scenario], replications, seed, executor, events, ordered,
+                    first_replication, None if todo is None else [todo], finished)[0]
 
 
 def run_many(
@@ -135,39 +139,49 @@ def run_many(
     events: bool = True,
     on_replication: Callable[[int, Replication], None] | None = None,
     first_replication: int = 0,
+    todo: Sequence[Sequence[int]] | None = None,
+    on_finished: Callable[[int, Replication], None] | None = None,
 ) -> list[RunResult]:
     """Run several scenarios on one executor with common random numbers.
 
     Replication k of every scenario uses (seed, k): differences between scenarios are
     paired. Tasks are interleaved (replication 0 of every scenario first), so a run
-    stopped early still covers every scenario. ``on_replication(scenario_index, rep)``
-    is called in replication order per scenario.
+    stopped early still covers every scenario. ``on_finished(scenario_index, rep)`` is
+    called as each replication finishes, ``on_replication(scenario_index, rep)`` in
+    replication order per scenario; ``todo[j]``: the replications of scenario j to run
+    (default: all).
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     executor = executor or SerialExecutor()
     t0 = time.perf_counter()
     reps = list(range(first_replication, first_replication + replications))
-    order = [(j, r) for r in reps for j in range(len(scenarios))]
+    wanted = [sorted(set(t)) for t in todo] if todo is not None else [reps] * len(scenarios)
+    order = [(j, r) for r in sorted({r for w in wanted for r in w})
+             for j in range(len(scenarios)) if r in set(wanted[j])]
     tasks = [(replicate, (scenarios[j], seed, r, events)) for j, r in order]
     done: list[dict[int, Replication]] = [{} for _ in scenarios]
     failures: list[list[tuple[int, str]]] = [[] for _ in scenarios]
     buffered: list[dict[int, Replication | None]] = [{} for _ in scenarios]
-    next_rep = [reps[0]] * len(scenarios)
+    position = [0] * len(scenarios)  # next index in wanted[j] to hand to on_replication
     kept_events: list[list[dict[str, pd.DataFrame]]] = [[] for _ in scenarios]
     interrupted = False
     stopped: str | None = None
+    results = executor.run(tasks)
     try:
-        for i, result in executor.run(tasks):
+        for i, result in results:
             j, r = order[i]
             if isinstance(result, BaseException):
                 failures[j].append((r, f"{type(result).__name__}: {result}"))
                 buffered[j][r] = None
             else:
-                buffered[j][r] = result
-            while next_rep[j] in buffered[j]:
-                rep = buffered[j].pop(next_rep[j])
-                next_rep[j] += 1
+                if on_finished is not None:
+                    on_finished(j, result)
+                    result.events = None  # written: not kept in memory
+                buffered[j][r] = done[j][r] = result
+            while position[j] < len(wanted[j]) and wanted[j][position[j]] in buffered[j]:
+                rep = buffered[j].pop(wanted[j][position[j]])
+                position[j] += 1
                 if rep is None:
                     continue
                 if on_replication is not None:
@@ -175,19 +189,29 @@ def run_many(
                     rep.events = None
                 elif rep.events is not None:
                     kept_events[j].append(rep.events)
-                done[j][rep.replication] = rep
     except KeyboardInterrupt:
         # Ctrl-C: keep and return what was completed rather than losing it.
         interrupted = True
     except ExecutorStopped as exc:  # e.g. no Dask worker left: the same, with the reason
         interrupted, stopped = True, str(exc)
+    finally:
+        try:
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()  # stops the workers of tasks still queued or running
+        except KeyboardInterrupt:
+            interrupted = True
+    for j, left in enumerate(buffered):  # stopped early: finished after a missing one
+        kept_events[j] += [left[r].events for r in sorted(left)
+                           if left[r] is not None and left[r].events is not None
+                           and on_replication is None]
     seconds = time.perf_counter() - t0
-    results = []
+    out = []
     for j, scenario in enumerate(scenarios):
         result = _assemble(scenario, seed, done[j], kept_events[j], failures[j], seconds)
         result.interrupted, result.stopped = interrupted, stopped
-        results.append(result)
-    return results
+        out.append(result)
+    return out
 
 
 def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult:

@@ -32,11 +32,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from simulation.analysis.kpis import ALL
+from simulation.runs.files import atomic_table, atomic_text, read_dataset
 from simulation.sweeps.lock import LockError, SweepLock, held_by_live_run, read_lock
 from simulation.sweeps.spec import SweepPlan, cast_value
 from simulation.version import __version__
@@ -56,19 +55,6 @@ def task_path(out: Path, table: str, point: int, replication: int) -> Path:
 def is_sweep(out: str | Path) -> bool:
     """Whether a folder holds a sweep (as opposed to a single run)."""
     return (Path(out) / MANIFEST).is_file()
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _atomic_table(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp)
-    os.replace(tmp, path)
 
 
 def _to_stderr(text: str) -> None:
@@ -156,7 +142,7 @@ class SweepStore:
         (self.out / DEPARTMENTS).mkdir(exist_ok=True)
         if Path(self.plan.source).resolve() != (self.out / "spec.yaml").resolve():
             shutil.copyfile(self.plan.source, self.out / "spec.yaml")
-        _atomic_table(points_table(self.plan), self.out / POINTS)
+        atomic_table(points_table(self.plan), self.out / POINTS)
         self.manifest = {
             "kind": "secsim-sweep", "secsim_version": __version__,
             "python": platform.python_version(), "name": spec.name,
@@ -231,9 +217,9 @@ class SweepStore:
             front[name] = cast_value(value, self.kinds[name])
         df = pd.concat([front, df.reset_index(drop=True)], axis=1)
         is_all = df["department"] == ALL
-        _atomic_table(df[~is_all].reset_index(drop=True),
+        atomic_table(df[~is_all].reset_index(drop=True),
                       task_path(self.out, DEPARTMENTS, point, replication))
-        _atomic_table(df[is_all].drop(columns="department").reset_index(drop=True),
+        atomic_table(df[is_all].drop(columns="department").reset_index(drop=True),
                       task_path(self.out, RESULTS, point, replication))
         if self.failures.pop((point, replication), None) is not None:
             self._write_failures()
@@ -251,7 +237,7 @@ class SweepStore:
 
     def _write_failures(self) -> None:
         rows = [self.failures[k] for k in sorted(self.failures)]
-        _atomic_text(self.out / FAILURES, json.dumps(rows, indent=2, default=str))
+        atomic_text(self.out / FAILURES, json.dumps(rows, indent=2, default=str))
 
     def lost_worker(self, worker: str, when: str, expected: bool,
                     rerun: list[tuple[int, int]]) -> None:
@@ -269,7 +255,7 @@ class SweepStore:
         self._write_manifest()
 
     def _write_manifest(self) -> None:
-        _atomic_text(self.out / MANIFEST, json.dumps(self.manifest, indent=2, default=str))
+        atomic_text(self.out / MANIFEST, json.dumps(self.manifest, indent=2, default=str))
 
 
 def points_table(plan: SweepPlan) -> pd.DataFrame:
@@ -303,10 +289,7 @@ def read_table(out: str | Path, table: str = RESULTS,
     files = sorted(str(p) for p in root.glob("point-*/rep-*.parquet"))
     if not files:
         return pd.DataFrame()
-    schema = pa.unify_schemas([pq.read_schema(f) for f in files])
-    dataset = ds.dataset(files, format="parquet", schema=schema)
-    cols = None if columns is None else [c for c in columns if c in dataset.schema.names]
-    df = dataset.to_table(columns=cols).to_pandas()
+    df = read_dataset(files, columns)
     keys = [k for k in ("point", "replication", "department") if k in df.columns]
     return df.sort_values(keys, kind="stable").reset_index(drop=True)
 

@@ -16,12 +16,13 @@ ARGS = ["--replications", "3", "--set", "calendar.horizon_days=7",
 
 
 def run_files(out, *extra: str) -> dict[str, bytes]:
-    """Run the baseline into ``out`` and return every written file's bytes except run.json
-    (which holds timings)."""
+    """Run the baseline into ``out`` and return every written file's bytes by path (one
+    file per replication and table) except run.json (which holds timings)."""
     result = secsim("run", BASELINE, *ARGS, "--out", out, *extra)
     assert result.returncode == 0, result.stderr
-    files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.name != "run.json"}
-    assert "kpis.parquet" in files and "calls.parquet" in files
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+             if p.is_file() and p.name != "run.json"}
+    assert "kpis.parquet/rep-0002.parquet" in files and "calls.parquet/rep-0000.parquet" in files
     return files
 
 
@@ -41,7 +42,8 @@ def test_same_seed_gives_byte_identical_outputs(seed_1, tmp_path):
 def test_other_seed_gives_other_outputs(seed_1, tmp_path):
     """A different seed changes the arrivals and the KPIs."""
     other = run_files(tmp_path, "--seed", "2")
-    for name in ("calls.parquet", "tasks.parquet", "kpis.parquet"):
+    for name in ("calls.parquet/rep-0000.parquet", "tasks.parquet/rep-0001.parquet",
+                 "kpis.parquet/rep-0002.parquet"):
         assert other[name] != seed_1[name], name
 
 

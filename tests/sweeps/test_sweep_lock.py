@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sweep_fixtures import write_spec
+from sweep_fixtures import InterruptAfter, write_spec
 
 from simulation.cli.main import build_parser, main
 from simulation.cli.sweep import resume_command
@@ -21,21 +21,6 @@ from simulation.sweeps.lock import LOCK, SweepLock
 from simulation.sweeps.run import run_sweep
 from simulation.sweeps.spec import load_spec
 from simulation.sweeps.store import StoreError, read_manifest, read_table, sweep_status
-
-
-class InterruptAfter:
-    """Serial executor hit by Ctrl-C after ``n`` tasks."""
-
-    name = "serial, interrupted"
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def run(self, tasks):
-        for k, item in enumerate(SerialExecutor().run(tasks)):
-            if k == self.n:
-                raise KeyboardInterrupt
-            yield item
 
 
 @pytest.fixture

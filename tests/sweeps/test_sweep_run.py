@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sweep_fixtures import tiny_spec, write_spec
+from sweep_fixtures import InterruptAfter, tiny_spec, write_spec
 
 from simulation.cli.main import main
 from simulation.runs.executors import ProcessExecutor, SerialExecutor
@@ -74,21 +74,6 @@ def test_same_rows_as_a_plain_run_of_the_point(reference):
     assert len(kpis) > 30
     for kpi in kpis:  # every KPI, bit for bit (NaN where undefined in both)
         assert got[kpi] == want[kpi] or (pd.isna(got[kpi]) and pd.isna(want[kpi])), kpi
-
-
-class InterruptAfter:
-    """Serial executor hit by Ctrl-C after ``n`` tasks."""
-
-    name = "serial, interrupted"
-
-    def __init__(self, n: int):
-        self.n = n
-
-    def run(self, tasks):
-        for k, item in enumerate(SerialExecutor().run(tasks)):
-            if k == self.n:
-                raise KeyboardInterrupt
-            yield item
 
 
 def test_interrupt_then_resume_gives_the_uninterrupted_dataset(reference, tmp_path):
