@@ -37,7 +37,8 @@ def _value(action: argparse.Action) -> list[str]:
     """A non-default value for an option, whatever its type."""
     if action.nargs == 0:
         return []
-    if action.type is int or getattr(action.type, "__name__", "") == "seed_type":
+    if action.type is int or getattr(action.type, "__name__", "") in ("seed_type",
+                                                                       "max_events_type"):
         return ["3"]
     if action.type is not None and action.type is not str:
         return ["7.5"]
