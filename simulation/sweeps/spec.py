@@ -36,7 +36,7 @@ Scalar = bool | int | float | str
 class Parameter(BaseModel):
     """One swept parameter: where it goes in the scenario and which values it takes."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     description: str = ""
     path: str | list[str] | None = Field(
@@ -61,7 +61,7 @@ class Parameter(BaseModel):
 class SweepSpec(BaseModel):
     """The sweep file: base scenario, design, parameters, replications and seed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: SafeName = Field(pattern=r"^[A-Za-z0-9_.\-]+$",
                            description="Sweep name: the default output folder is outputs/<name>.")
