@@ -192,3 +192,14 @@ def test_a_point_beyond_the_event_budget_is_refused_before_running(tmp_path):
 def test_a_sweep_name_must_be_a_safe_folder_name(tmp_path, name):
     with pytest.raises(SpecError, match="name"):
         load_spec(write_spec(tmp_path, tiny_spec(name=name)))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 1e300, 2**63])
+def test_a_bad_number_in_a_sweeps_values_is_refused_naming_the_point(tmp_path, bad):
+    """Sweep values go through the scenario's field types: NaN, infinity, negatives and
+    absurd sizes are errors naming the parameter and the point, before anything runs."""
+    spec = tiny_spec(parameters={"calls_per_day": {"path": f"{CALLS}.arrivals.per_day",
+                                                   "values": [20, bad]}})
+    with pytest.raises(SpecError) as err:
+        load_spec(write_spec(tmp_path, spec))
+    assert "calls_per_day" in str(err.value) and "point 1" in str(err.value)
