@@ -19,6 +19,7 @@ from simulation.scenario.io import ScenarioError, read_yaml
 from simulation.scenario.schema import Scenario
 
 from . import workload
+from .limits import DEFAULTS as LIMITS
 
 VOLUME_TYPES = {"calls": ("call",), "walk_ins": ("walk_in",), "doctor_requests": ("doctor_request",),
                 "reports": ("dictation",), "tasks": ("back_office",)}
@@ -120,13 +121,14 @@ class Tolerances(_Strict):
 class Plausibility(_Strict):
     """The operating point a calibrated scenario must keep (limits.py); CLI flags override."""
 
-    max_utilisation: float = Field(0.90, gt=0, le=1, description="Busy / on-duty time.")
+    max_utilisation: float = Field(LIMITS["max_utilisation"], gt=0, le=1,
+                                   description="Busy / on-duty time.")
     max_backlog_growth: float = Field(
-        0.02, ge=0, description="Growth of open deferrable work over the second half of the "
+        LIMITS["max_backlog_growth"], ge=0, description="Growth of open deferrable work over the second half of the "
                                 "window, as a share of on-duty time.")
     max_report_backlog_days: float = Field(
-        15.0, gt=0, description="Reports unsent at the horizon, in days of dictation.")
-    weight: float = Field(10.0, ge=0, description="Penalty per scale beyond a limit; 0: "
+        LIMITS["max_report_backlog_days"], gt=0, description="Reports unsent at the horizon, in days of dictation.")
+    weight: float = Field(LIMITS["weight"], ge=0, description="Penalty per scale beyond a limit; 0: "
                                                   "report the limits without enforcing them.")
 
 

@@ -122,25 +122,27 @@ def _parameters(args, audit, data: dict) -> tuple[list[Parameter], list[tuple[st
 
 def _limits(args, audit):
     """Plausibility limits and weight: the CLI flags over the audit's ``plausibility``."""
-    from . import limits
+    from pydantic import ValidationError
 
-    plaus = audit.plausibility if audit is not None else None
-    pick = lambda flag, field: (getattr(args, flag) if getattr(args, flag) is not None  # noqa: E731
-                                else getattr(plaus, field) if plaus is not None
-                                else limits.DEFAULTS[field])
-    values = {f: pick(f, f) for f in ("max_utilisation", "max_backlog_growth",
-                                      "max_report_backlog_days")}
-    weight = pick("limit_weight", "weight")
-    for flag, value, ok, rule in (("--max-utilisation", values["max_utilisation"],
-                                   0 < values["max_utilisation"] <= 1, "in (0, 1]"),
-                                  ("--max-backlog-growth", values["max_backlog_growth"],
-                                   values["max_backlog_growth"] >= 0, "at least 0"),
-                                  ("--max-report-backlog-days", values["max_report_backlog_days"],
-                                   values["max_report_backlog_days"] > 0, "above 0"),
-                                  ("--limit-weight", weight, weight >= 0, "at least 0")):
-        if not ok:
-            raise UsageError(f"{flag} must be {rule} (got {value:g})")
-    return limits.build(**values), weight
+    from . import limits
+    from .audit import Plausibility
+
+    base = audit.plausibility if audit is not None and audit.plausibility is not None \
+        else Plausibility()
+    flags = {"max_utilisation": "--max-utilisation", "max_backlog_growth":
+             "--max-backlog-growth", "max_report_backlog_days": "--max-report-backlog-days",
+             "weight": "--limit-weight"}
+    given = {field: getattr(args, flag[2:].replace("-", "_")) for field, flag in flags.items()}
+    try:  # the flags go through the audit's own field rules (finite, in range)
+        plaus = Plausibility.model_validate(
+            {**base.model_dump(), **{k: v for k, v in given.items() if v is not None}})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise UsageError(f"{flags[str(err['loc'][0])]}: {err['msg'].lower()} "
+                         f"(got {err['input']!r})") from None
+    values = {f: getattr(plaus, f) for f in ("max_utilisation", "max_backlog_growth",
+                                             "max_report_backlog_days")}
+    return limits.build(**values), plaus.weight
 
 
 def cmd_calibrate(args) -> int:

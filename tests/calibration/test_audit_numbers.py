@@ -29,3 +29,18 @@ def test_a_non_finite_latin_hypercube_bound_is_named(tmp_path):
                   "low": 10.0, "high": float("inf")}})
     with pytest.raises(SpecError, match="high"):
         load_spec(write_spec(tmp_path, spec))
+
+
+@pytest.mark.parametrize("flag, value", [("--max-backlog-growth", "inf"),
+                                         ("--max-report-backlog-days", "nan"),
+                                         ("--limit-weight", "-1"),
+                                         ("--max-utilisation", "1.5")])
+def test_a_bad_plausibility_flag_is_refused_by_the_audit_rules(capsys, flag, value):
+    from conftest import BASELINE
+
+    from simulation.cli.main import main
+
+    code = main(["calibrate", str(BASELINE), "--audit", str(AUDITS / "aphp_sls_lrb_2016.yaml"),
+                 "--out", "unused.yaml", flag, value, "-q"])
+    err = capsys.readouterr().err
+    assert code == 2 and flag in err and "Traceback" not in err
