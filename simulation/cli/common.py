@@ -13,15 +13,20 @@ from pathlib import Path
 from simulation.errors import UsageError
 
 
-def seed_type(text: str) -> int:
-    """argparse type of a random seed: a whole number >= 0."""
+def _whole_number(text: str, minimum: int, too_small: str) -> int:
+    """``text`` as a whole number >= ``minimum``, else an argparse error saying why."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative; give a seed >= 0")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} {too_small}")
     return value
+
+
+def seed_type(text: str) -> int:
+    """argparse type of a random seed: a whole number >= 0."""
+    return _whole_number(text, 0, "is negative; give a seed >= 0")
 
 
 def output_folder(path: str | Path) -> Path:
@@ -52,13 +57,7 @@ def add_overrides(p: argparse.ArgumentParser, example: str = "calendar.horizon_d
 
 def max_events_type(text: str) -> int:
     """argparse type of ``--max-events``: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not positive; give a number >= 1")
-    return value
+    return _whole_number(text, 1, "is not positive; give a number >= 1")
 
 
 def add_max_events(p: argparse.ArgumentParser) -> None:
