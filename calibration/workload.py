@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulation.engine.arrivals import hourly_rates
 from simulation.scenario.calendar import WEEKDAYS, parse_clock, subtract_intervals
 from simulation.scenario.consistency import open_weekdays
 from simulation.scenario.distributions import (
@@ -33,6 +32,7 @@ from simulation.scenario.schema import (
     Scenario,
     WalkInStream,
 )
+from simulation.scenario.streams import hourly_rates
 
 FULL_TIME_MINUTES = 456.0  # 7h36 a day, 5 days a week [DAY]: the FTE unit
 

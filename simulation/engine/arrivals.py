@@ -12,18 +12,7 @@ import numpy as np
 
 from simulation.scenario.calendar import MINUTES_PER_DAY, WEEKDAYS, parse_clock, weekday_of
 from simulation.scenario.schema import ArrivalProfile, Batch, Calendar
-
-
-def hourly_rates(profile: ArrivalProfile) -> np.ndarray:
-    """7 x 24 array of mean arrivals per hour (weekday-major, Monday first)."""
-    shape = np.zeros(24)
-    for hour, weight in (profile.hourly_shape or {}).items():
-        shape[hour] = weight
-    total = shape.sum()
-    if total <= 0:
-        return np.zeros((7, 24))
-    factors = np.array([(profile.weekday_factors or {}).get(d, 0.0) for d in WEEKDAYS])
-    return profile.per_day * factors[:, None] * (shape / total)[None, :]
+from simulation.scenario.streams import hourly_rates
 
 
 def _open_day_mask(calendar: Calendar) -> np.ndarray:

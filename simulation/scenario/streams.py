@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
+from simulation.scenario.calendar import WEEKDAYS
 from simulation.scenario.distributions import Deterministic, Exponential
 from simulation.scenario.fields import (
     ONLINE_CHECK,
@@ -61,6 +63,20 @@ class ArrivalProfile(Strict):
         if sum(v.values()) <= 0:
             raise ValueError("all weights are zero; give at least one hour a positive weight")
         return dict(sorted(v.items()))
+
+
+
+def hourly_rates(profile: ArrivalProfile) -> np.ndarray:
+    """7 x 24 array of mean arrivals per hour (weekday-major, Monday first): the rates the
+    engine draws from, and the expected volumes checked before a run."""
+    shape = np.zeros(24)
+    for hour, weight in (profile.hourly_shape or {}).items():
+        shape[hour] = weight
+    total = shape.sum()
+    if total <= 0:
+        return np.zeros((7, 24))
+    factors = np.array([(profile.weekday_factors or {}).get(d, 0.0) for d in WEEKDAYS])
+    return profile.per_day * factors[:, None] * (shape / total)[None, :]
 
 
 class Batch(Strict):

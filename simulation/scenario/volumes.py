@@ -10,7 +10,7 @@ limit, and KPIs depend on the horizon). docs/model.md, "Checks before a run", ex
 from __future__ import annotations
 
 from simulation.scenario.calendar import WEEKDAYS
-from simulation.scenario.consistency import default_hourly_shape, open_weekdays
+from simulation.scenario.consistency import open_weekdays
 from simulation.scenario.cover import on_duty
 from simulation.scenario.errors import ScenarioError
 from simulation.scenario.schema import (
@@ -22,6 +22,7 @@ from simulation.scenario.schema import (
     Scenario,
     WalkInStream,
 )
+from simulation.scenario.streams import hourly_rates
 
 # About 10 million events (calls, visits, tasks, report steps) is a quarter of an hour per
 # replication on one core (baseline: ~12,000 a second); more is almost always a typo.
@@ -39,20 +40,15 @@ def _day_weights(scenario: Scenario, days: int) -> list[tuple[int, str]]:
 
 
 def expected_arrivals(scenario: Scenario, stream, days: int) -> float:
-    """Expected first arrivals of a stream over the first ``days`` days (closed days none)."""
-    total = 0.0
-    open_days = open_weekdays(scenario)
-    profile: ArrivalProfile | None = getattr(stream, "arrivals", None)
+    """Expected first arrivals of a stream over the first ``days`` days: the engine's own
+    hourly rates (``hourly_rates``) and batches, summed over the days that are not closed."""
     calendar_days = _day_weights(scenario, days)
+    total = 0.0
+    profile: ArrivalProfile | None = getattr(stream, "arrivals", None)
     if profile is not None:
-        shape = profile.hourly_shape if profile.hourly_shape is not None \
-            else default_hourly_shape(scenario)
-        if sum(shape.values()) > 0:
-            factors = profile.weekday_factors
-            for _d, wd in calendar_days:
-                f = (factors.get(wd, 0.0) if factors is not None
-                     else (1.0 if wd in open_days else 0.0))
-                total += profile.per_day * f
+        per_weekday = hourly_rates(profile).sum(axis=1)
+        total += sum(per_weekday[WEEKDAYS.index(wd)] for _d, wd in calendar_days)
+    open_days = open_weekdays(scenario)
     for batch in getattr(stream, "batches", []):
         wanted = set(batch.weekdays or open_days)
         total += batch.mean_size * sum(1 for _d, wd in calendar_days if wd in wanted)

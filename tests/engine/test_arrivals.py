@@ -21,9 +21,10 @@ from conftest import (
 )
 from scipy import stats
 
-from simulation.engine.arrivals import batch_arrivals, hourly_rates, profile_arrivals
+from simulation.engine.arrivals import batch_arrivals, profile_arrivals
 from simulation.engine.model import simulate
 from simulation.engine.seeding import RandomStreams
+from simulation.scenario.streams import hourly_rates
 
 WEEKS = 60
 SHAPE = {8: 1.0, 9: 3.0, 10: 2.0, 14: 1.5, 16: 0.5}
