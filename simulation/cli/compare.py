@@ -110,6 +110,7 @@ def cmd_compare(args) -> int:
                          events=args.events, on_replication=lambda j, rep: progress.step(),
                          headers=[f"resolved from {f}" for f in files], resume=args.resume,
                          notify=progress.write, on_start=progress.start,
+                         max_events=args.max_events,
                          meta={"workers": args.workers, "command": " ".join(sys.argv)})
     except RecordError as exc:
         raise UsageError(str(exc)) from None

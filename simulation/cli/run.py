@@ -66,7 +66,7 @@ def cmd_run(args) -> int:
                      executor=make_executor("processes", args.workers), out=out,
                      events=not args.no_events and out is not None, resume=args.resume,
                      on_replication=lambda _rep: progress.step(), on_start=progress.start,
-                     header=f"resolved from {args.scenario}",
+                     header=f"resolved from {args.scenario}", max_events=args.max_events,
                      meta={"workers": args.workers, "command": " ".join(sys.argv)})
     except RecordError as exc:
         raise UsageError(str(exc)) from None

@@ -74,3 +74,21 @@ def test_a_scenario_named_dotdot_cannot_make_compare_write_outside_out(tmp_path)
                           str(parent / "out"))
     assert code == 2 and "name" in err and "'..'" in err
     assert list(parent.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_a_raised_max_events_is_honoured_all_the_way_to_the_run(command, tmp_path, monkeypatch):
+    """--max-events above the default lets the run happen: the budget is checked with the
+    user's figure at loading *and* when the run starts (not with the default there)."""
+    from simulation.scenario import volumes
+
+    monkeypatch.setattr(volumes, "DEFAULT_MAX_EVENTS", 1000)  # the baseline needs far more
+    short = ["--set", "calendar.horizon_days=3", "--set", "calendar.warmup_days=1"]
+    code, _, err = secsim(command, BASELINE, *short, "-r", "2", "-q", "--no-report"
+                          if command == "compare" else "--no-events",
+                          "--out", str(tmp_path / "o"))
+    assert code == 2 and "--max-events" in err, "the lowered default must refuse it"
+    code, _, err = secsim(command, BASELINE, *short, "-r", "2", "-q", "--no-report"
+                          if command == "compare" else "--no-events",
+                          "--max-events", "1000000000", "--out", str(tmp_path / "p"))
+    assert code == 0, err
