@@ -103,6 +103,7 @@ TARGET_DAYS = Bound(0, 365, "days", "a report target beyond a year is no target"
 ATTEMPTS = Bound(1, 20, "attempts", "nobody redials twenty times", integer=True)
 HEADCOUNT = Bound(0, 1000, "secretaries", "a hospital group has about 150 AMA FTE",
                   integer=True)
+TEAM_SIZE = Bound(0, 1000, "FTE", "a hospital group has about 150 AMA FTE", low_open=True)
 SESSION = Bound(0, DAY_MINUTES, "minutes", "a sitting fits in a day; a report is typed in "
                 "at most 100 sittings however short", low_open=True)
 SECONDS = Bound(0, 86_400, "seconds", "one day", low_open=True)
@@ -128,6 +129,7 @@ DayNumber = _typed(int, DAY_NUMBER)
 TargetDays = _typed(int, TARGET_DAYS)
 Attempts = _typed(int, ATTEMPTS)
 Headcount = _typed(int, HEADCOUNT)
+TeamSize = _typed(float, TEAM_SIZE)
 SessionMinutes = _typed(float, SESSION)
 Seconds = _typed(float, SECONDS)
 DoctorCount = _typed(int, DOCTORS)
@@ -156,6 +158,8 @@ BOUNDS_TABLE: list[tuple[str, Bound, str]] = [
     ("report target", TARGET_DAYS, "TargetDays"),
     ("call attempts (`max_attempts`)", ATTEMPTS, "Attempts"),
     ("secretaries in a team or moved/hired by a lever", HEADCOUNT, "Headcount"),
+    ("a team's size in FTE (`size`; 2.5 = two full-time and one half-time)", TEAM_SIZE,
+     "TeamSize"),
     ("typing sitting (`typing_session`)", SESSION, "SessionMinutes"),
     ("service-level threshold", SECONDS, "Seconds"),
     ("doctors of a department", DOCTORS, "DoctorCount"),

@@ -34,6 +34,7 @@ from simulation.scenario.bounds import (  # noqa: F401 - re-exported: the field 
     SessionMinutes,
     SittingMinutes,
     TargetDays,
+    TeamSize,
     WeekdayFactor,
     Weight,
 )

@@ -8,6 +8,7 @@ opening hours) live in ``consistency.py``; YAML loading and error wording in
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Literal
 
@@ -35,6 +36,7 @@ from simulation.scenario.fields import (  # noqa: F401 - re-exported: the scenar
     Seconds,
     Strict,
     TaskDist,
+    TeamSize,
     Weekday,
     _check_range,
     _clock,
@@ -179,7 +181,43 @@ class Team(Strict):
         "for the work of the rule above (also_serves rules carry their own)."
     )
     secretaries: dict[SafeName, Secretary] = Field(
-        min_length=1, max_length=int(HEADCOUNT.high), description="Members by name.")
+        default_factory=dict, max_length=int(HEADCOUNT.high),
+        description="Members by name. With `size`, the first ones are kept and the team is "
+        "completed with copies of them in turn (or trimmed) to `size`.")
+    size: TeamSize | None = Field(
+        None, description="Staffing as a number of full-time equivalents (FTE): the team gets "
+        "ceil(size) secretaries, the last one part-time when size has a fraction (0.5 = "
+        "half her working days rounded to whole days, the first days of her week; a "
+        "fraction under half a day adds nobody, except to a team that would be empty). Members are the named `secretaries` in order, then copies of them in turn "
+        "named '<team>_<n>'; with no named member, copies of the template below. The "
+        "resolved scenario lists the secretaries by name.")
+    shift: str | Shift | list[str | Shift] | None = Field(
+        None, description="With `size` and no named secretaries: the members' shift (a name "
+        "from 'shifts' or inline), or a list of shifts given to the members in turn.")
+    days: list[Weekday] | None = Field(
+        None, description="With `size` and no named secretaries: their working weekdays "
+        "(default: open days).")
+    absence_rate: DailyRate | None = Field(
+        None, description="With `size` and no named secretaries: their daily probability of "
+        "absence (default 0).")
+
+    @model_validator(mode="after")
+    def _members(self):
+        template = [f for f in ("shift", "days", "absence_rate") if getattr(self, f) is not None]
+        if self.size is None:
+            if template:
+                raise ValueError(f"'{template[0]}' on a team is the template of the secretaries "
+                                 "made by 'size'; give 'size' too, or set it on each secretary")
+            if not self.secretaries:
+                raise ValueError("the team has no secretaries; list them under 'secretaries' "
+                                 "or give the team a 'size' (FTE) and a 'shift'")
+        elif self.secretaries and template:
+            raise ValueError(f"'{template[0]}' on the team is only for a team without named "
+                             "secretaries (with named ones, 'size' copies them); remove one")
+        elif not self.secretaries and self.shift is None:
+            raise ValueError("a team with a 'size' and no named secretaries needs a 'shift' "
+                             "(a name from 'shifts', an inline shift or a list of them)")
+        return self
 
 
 class InterruptionPolicy(Strict):
@@ -244,6 +282,17 @@ class Scenario(Strict):
         description="Levers already applied to this (resolved) scenario; kept as a record.",
     )
 
+    @model_validator(mode="after")
+    def _expand_sizes(self):
+        """Teams given a ``size`` get their named secretaries (the resolved form)."""
+        open_days = [d for d in WEEKDAYS if d in self.calendar.opening_hours]
+        for name, team in list(self.teams.items()):
+            if team.size is not None:
+                self.teams[name] = team.model_copy(update={
+                    "secretaries": sized_members(name, team, open_days), "size": None,
+                    "shift": None, "days": None, "absence_rate": None})
+        return self
+
     @field_validator("name", mode="before")
     @classmethod
     def _safe_name(cls, v):
@@ -272,3 +321,41 @@ class Scenario(Strict):
     def secretaries(self) -> list[tuple[str, str, Secretary]]:
         """(team, name, secretary) for every secretary, in file order."""
         return [(t, n, s) for t, team in self.teams.items() for n, s in team.secretaries.items()]
+
+
+def sized_members(team_name: str, team: Team, open_days: list[str]) -> dict[str, Secretary]:
+    """The secretaries of a team given a ``size`` in FTE (see ``Team.size``).
+
+    The named members come first, in order; then copies of them in turn (or of the team's
+    template) named '<team>_<n>'. A fractional size makes the last member part-time: she
+    works round(fraction x her days) of them, the first in week order (none: she is left
+    out, unless the team would be empty).
+    """
+    if team.secretaries:
+        templates = list(team.secretaries.values())
+    else:
+        shifts = team.shift if isinstance(team.shift, list) else [team.shift]
+        templates = [Secretary(shift=s, days=team.days, absence_rate=team.absence_rate or 0.0)
+                     for s in shifts]
+    size = float(team.size)
+    count = math.ceil(size - 1e-9)
+    named = list(team.secretaries.items())
+    out: dict[str, Secretary] = {}
+    for i in range(count):
+        if i < len(named):
+            name, sec = named[i]
+        else:
+            sec, n = templates[i % len(templates)], i + 1
+            name = f"{team_name}_{n}"
+            while name in team.secretaries or name in out:
+                n += 1
+                name = f"{team_name}_{n}"
+        fraction = size - i
+        if fraction < 1:
+            days = sec.days if sec.days is not None else open_days
+            keep = math.floor(fraction * len(days) + 0.5)
+            if keep == 0 and out:
+                break  # less than half a working day: nobody more
+            sec = sec.model_copy(update={"days": [d for d in WEEKDAYS if d in days][:max(1, keep)]})
+        out[name] = sec
+    return out
