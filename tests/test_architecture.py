@@ -27,6 +27,7 @@ FLOORS = {
     "runs": 2,
     "reporting": 3,
     "sweeps": 4,
+    "decide": 4,
     "cli": 5,
 }
 LEAVES = {"simulation.version", "simulation.errors"}

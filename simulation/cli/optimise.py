@@ -1,0 +1,237 @@
+"""``secsim optimise``: the cheapest variant of a scenario that meets every KPI target."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from simulation.cli.common import (
+    add_max_events,
+    add_overrides,
+    add_quiet,
+    output_folder,
+    seed_type,
+)
+from simulation.errors import UsageError
+
+
+def register(sub) -> None:
+    """Add ``secsim optimise`` to the command line."""
+    p = sub.add_parser(
+        "optimise", aliases=["optimize"],
+        help="find the cheapest staffing/organisation meeting KPI targets, with a guarantee",
+        description="Search the combinations of --vary for the one with the fewest secretary "
+        "FTE (or the lowest --minimise KPI) whose KPIs meet every --target on a one-sided "
+        "confidence bound, with common random numbers across candidates. See "
+        "docs/howto-optimise.md.")
+    p.add_argument("scenario", help="base scenario YAML file")
+    p.add_argument("--vary", action="append", default=[], metavar="PATH=VALUES",
+                   help="a scenario path and its values: a range LO..HI[:STEP] or a list "
+                        "a,b,c (YAML values), e.g. teams.cardiology_secretariat.size=1..5; "
+                        "repeat for each path (the grid of all combinations is searched)")
+    p.add_argument("--target", action="append", default=[], metavar="KPI>=VALUE",
+                   help='a KPI bound to meet, e.g. "pickup_rate>=0.9" or '
+                        '"report_delay_mean_days<=10"; KPI@department for one department; '
+                        "repeat for each target")
+    p.add_argument("--minimise", "--minimize", default="fte", metavar="fte|KPI",
+                   help="what to minimise among feasible candidates (default fte: total "
+                        "secretary full-time equivalents)")
+    p.add_argument("--replications", "-r", type=int, default=20,
+                   help="most replications per candidate (default 20)")
+    p.add_argument("--initial", type=int, default=5,
+                   help="replications before the first check (default 5)")
+    p.add_argument("--batch", type=int, default=5,
+                   help="replications added while a target is not settled (default 5)")
+    p.add_argument("--level", type=float, default=0.95,
+                   help="confidence that a feasible candidate meets all targets (default 0.95)")
+    p.add_argument("--seed", type=seed_type, default=1, help="random seed >= 0 (default 1)")
+    p.add_argument("--workers", "-w", type=int, default=1,
+                   help="local worker processes (default 1)")
+    add_overrides(p)
+    add_max_events(p)
+    p.add_argument("--out", "-o", help="output folder (default outputs/<scenario>_optimise; "
+                                       "its cache/ makes a rerun resume)")
+    p.add_argument("--json", action="store_true",
+                   help='print {"best", "kpis", "evaluated", "method"} as JSON on stdout')
+    add_quiet(p)
+    p.set_defaults(func=cmd_optimise, command_parser=p)
+
+
+def _check(args) -> None:
+    if not args.vary:
+        raise UsageError("give at least one --vary PATH=VALUES, e.g. "
+                         "--vary teams.cardiology_secretariat.size=1..5")
+    if not args.target:
+        raise UsageError('give at least one --target, e.g. --target "pickup_rate>=0.9"')
+    for flag, value, low in (("--replications", args.replications, 2),
+                             ("--initial", args.initial, 2), ("--batch", args.batch, 1),
+                             ("--workers", args.workers, 1)):
+        if value < low:
+            raise UsageError(f"{flag} must be at least {low}")
+    if not (math.isfinite(args.level) and 0.5 <= args.level < 1):
+        raise UsageError("--level must be a confidence level from 0.5 to below 1, e.g. 0.95")
+
+
+def cmd_optimise(args) -> int:
+    """``secsim optimise``: search, print the candidates and the best one, write the folder."""
+    from simulation.decide.evaluate import ReplicationFailed, ScenarioEvaluator
+    from simulation.decide.optimise import FTE, UnknownKpi, optimise
+    from simulation.decide.space import candidates, parse_target, parse_vary
+    from simulation.runs.factory import make_executor
+    from simulation.scenario.composition import read_composed, set_path, unshared
+
+    _check(args)
+    variations = [parse_vary(v) for v in args.vary]
+    targets = [parse_target(t) for t in args.target]
+    grid = candidates(variations)
+    base = read_composed(args.scenario)
+    for assignment in args.overrides:
+        base = set_path(unshared(base), assignment)
+    out = output_folder(args.out or Path("outputs") / f"{base.get('name', 'scenario')}_optimise")
+    executor = make_executor("processes", args.workers)
+    evaluator = ScenarioEvaluator(base, args.scenario, args.seed, executor, out / "cache",
+                                  args.max_events)
+    # The base must load, and every path must exist in it: check before any simulation.
+    evaluator.scenario({})
+    _check_paths(base, variations)
+
+    def progress(e) -> None:
+        if not args.quiet:
+            print(f"  {_describe(e.settings)}: {e.cost:g} FTE, {e.replications} "
+                  f"replications, {e.status} ({e.reason})", file=sys.stderr, flush=True)
+
+    if not args.quiet:
+        print(f"{len(grid)} candidates; targets: {', '.join(map(str, targets))}",
+              file=sys.stderr)
+    try:
+        outcome = optimise(grid, targets, evaluator, args.replications, args.initial,
+                           args.batch, args.level, args.minimise, on_evaluation=progress)
+    except UnknownKpi as exc:
+        raise UsageError(str(exc)) from None
+    except ReplicationFailed as exc:
+        print(f"a replication failed: {exc}\nthe replications finished so far are kept in "
+              f"{out}/cache; rerun the same command to continue", file=sys.stderr)
+        return 1
+    for e in outcome.evaluations:
+        if e.status == "invalid":
+            print(f"skipped {_describe(e.settings)}: not a valid scenario: {e.reason}",
+                  file=sys.stderr)
+    _write(out, outcome, evaluator, args)
+    payload = _payload(outcome)
+    if args.json:
+        print(json.dumps(payload, indent=2, default=_json_default))
+    else:
+        print(_table(outcome))
+        print(f"\nMethod: {outcome.method}")
+    if outcome.best is None:
+        closest = outcome.closest
+        hint = (f" The closest is {_describe(closest.settings)} ({closest.cost:g} FTE): "
+                f"{closest.reason}." if closest is not None else "")
+        print(f"No candidate meets every target ({', '.join(map(str, targets))}).{hint} "
+              "Widen the ranges, relax a target or allow more replications.", file=sys.stderr)
+        return 1
+    if not args.json:
+        b = outcome.best
+        print(f"\nBest: {_describe(b.settings)} — {b.cost:g} FTE"
+              + ("" if args.minimise == FTE else
+                 f", {args.minimise} {b.kpis[args.minimise]['mean']:.4g}")
+              + f"\nResolved scenario: {out / 'best.yaml'} (run it with secsim run); "
+              f"candidates: {out / 'evaluated.csv'}; report: {out / 'report.html'}")
+    return 0
+
+
+def _check_paths(base: dict, variations) -> None:
+    """Each --vary path must lead to an existing section of the base scenario."""
+    for v in variations:
+        node = base
+        parts = v.path.split(".")
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and part in node:
+                node = node[part]
+            else:
+                raise UsageError(f"--vary {v.path}: '{'.'.join(parts[:i + 1])}' is not in the "
+                                 "scenario; check the path against the scenario file")
+
+
+def _describe(settings: dict) -> str:
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in settings.items()) or "(base)"
+
+
+def _json_default(value):
+    return None if isinstance(value, float) and math.isnan(value) else str(value)
+
+
+def _clean(x):
+    """NaN and infinities as null, so the JSON is standard."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return x
+
+
+def _payload(outcome) -> dict:
+    best = outcome.best
+    kpis = {} if best is None else {
+        "fte": {"mean": best.cost, "low": best.cost, "high": best.cost}, **best.kpis}
+    return _clean({"best": best.settings if best else None,
+                   "kpis": kpis,
+                   "evaluated": [e.as_dict() for e in outcome.evaluations
+                                 if e.status != "not evaluated"],
+                   "method": outcome.method})
+
+
+def _table(outcome) -> str:
+    first = outcome.targets[0]
+    rows = sorted((e for e in outcome.evaluations if e.status != "not evaluated"),
+                  key=lambda e: (math.inf if math.isnan(e.cost) else e.cost, e.index))
+    lines = [f"{'candidate':50} {'FTE':>6} {'reps':>5} {'status':12} {first.key} [95% CI]"]
+    for e in rows:
+        k = e.kpis.get(first.key)
+        ci = f"{k['mean']:.4g} [{k['low']:.4g}, {k['high']:.4g}]" if k else "-"
+        mark = " <- best" if e is outcome.best else ""
+        lines.append(f"{_describe(e.settings)[:50]:50} {e.cost:6.3g} {e.replications:5d} "
+                     f"{e.status:12} {ci}{mark}")
+    skipped = sum(e.status == "not evaluated" for e in outcome.evaluations)
+    if skipped:
+        lines.append(f"({skipped} costlier candidates not needed)")
+    return "\n".join(lines)
+
+
+def _write(out: Path, outcome, evaluator, args) -> None:
+    """evaluated.csv/.parquet, best.yaml, optimise.json and report.html in ``out``."""
+    import pandas as pd
+
+    from simulation.reporting.optimise import write_optimise_report
+    from simulation.scenario.io import dump_yaml
+
+    records = []
+    for e in outcome.evaluations:
+        row = {**{f"vary:{k}": json.dumps(v) for k, v in e.settings.items()},
+               "fte": e.cost, "replications": e.replications, "status": e.status,
+               "best": e is outcome.best, "reason": e.reason}
+        for k, ci in e.kpis.items():
+            row.update({f"{k}_mean": ci["mean"], f"{k}_low": ci["low"], f"{k}_high": ci["high"]})
+        records.append(row)
+    table = pd.DataFrame(records)
+    table.to_csv(out / "evaluated.csv", index=False)
+    table.to_parquet(out / "evaluated.parquet", index=False)
+    (out / "optimise.json").write_text(json.dumps(_payload(outcome), indent=2,
+                                                  default=_json_default), encoding="utf-8")
+    if outcome.best is not None:
+        best = evaluator.scenario(outcome.best.settings)
+        header = (f"Best candidate of: secsim optimise {args.scenario} "
+                  + " ".join(f"--vary {v}" for v in args.vary) + " "
+                  + " ".join(f'--target "{t}"' for t in args.target)
+                  + f"\nsettings: {_describe(outcome.best.settings)}; "
+                  f"{outcome.best.cost:g} FTE; seed {args.seed}")
+        (out / "best.yaml").write_text(dump_yaml(best, header), encoding="utf-8")
+    elif (out / "best.yaml").exists():
+        (out / "best.yaml").unlink()  # a stale answer from an earlier search
+    write_optimise_report(out / "report.html", outcome, args.scenario)
