@@ -187,17 +187,41 @@ def _payload(outcome) -> dict:
                    "method": outcome.method})
 
 
+def short_names(paths: list[str]) -> dict[str, str]:
+    """Column names for paths: the parts that differ between them (the last part if one)."""
+    split = [p.split(".") for p in paths]
+    if len(split) == 1:
+        return {paths[0]: ".".join(split[0][-2:])}
+    head = 0
+    while all(len(s) > head + 1 and s[head] == split[0][head] for s in split):
+        head += 1
+    tail = 0
+    while all(len(s) > head + tail + 1 and s[-1 - tail] == split[0][-1 - tail] for s in split):
+        tail += 1
+    return {p: ".".join(s[head:len(s) - tail]) for p, s in zip(paths, split)}
+
+
 def _table(outcome) -> str:
-    first = outcome.targets[0]
-    rows = sorted((e for e in outcome.evaluations if e.status != "not evaluated"),
+    rows = sorted((e for e in outcome.evaluations if e.status not in ("not evaluated",)),
                   key=lambda e: (math.inf if math.isnan(e.cost) else e.cost, e.index))
-    lines = [f"{'candidate':50} {'FTE':>6} {'reps':>5} {'status':12} {first.key} [95% CI]"]
+    paths = list(outcome.evaluations[0].settings) if outcome.evaluations else []
+    names = short_names(paths) if paths else {}
+    head = [names[p] for p in paths] + ["FTE", "reps", "status"] + \
+        [f"{t.key} [95% CI]" for t in outcome.targets]
+    body = []
     for e in rows:
-        k = e.kpis.get(first.key)
-        ci = f"{k['mean']:.4g} [{k['low']:.4g}, {k['high']:.4g}]" if k else "-"
-        mark = " <- best" if e is outcome.best else ""
-        lines.append(f"{_describe(e.settings)[:50]:50} {e.cost:6.3g} {e.replications:5d} "
-                     f"{e.status:12} {ci}{mark}")
+        cells = [json.dumps(e.settings[p]) for p in paths]
+        cells += [f"{e.cost:g}", str(e.replications), e.status]
+        for t in outcome.targets:
+            k = e.kpis.get(t.key)
+            cells.append(f"{k['mean']:.4g} [{k['low']:.4g}, {k['high']:.4g}]" if k else "-")
+        if e is outcome.best:
+            cells[-1] += "  <- best"
+        body.append(cells)
+    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h)
+              for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
     skipped = sum(e.status == "not evaluated" for e in outcome.evaluations)
     if skipped:
         lines.append(f"({skipped} costlier candidates not needed)")

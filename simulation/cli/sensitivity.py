@@ -1,0 +1,144 @@
+"""``secsim sensitivity SPEC``: which parameters of a sweep spec move which KPIs (SALib)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+from simulation.cli.common import add_max_events, add_quiet, seed_type
+from simulation.cli.progress import Progress
+from simulation.errors import UsageError
+
+
+def register(sub) -> None:
+    """Add ``secsim sensitivity`` to the command line."""
+    from simulation.cli.sweep import _seconds
+
+    p = sub.add_parser(
+        "sensitivity", help="global sensitivity of KPIs to a sweep spec's parameters "
+                            "(Morris or Sobol, SALib)",
+        description="Sample the parameters of a sweep spec (ranges low/high, or values and "
+        "levels as factors) with SALib, run the sample as a sweep (any executor, --resume), "
+        "and compute Morris (mu*, sigma) or Sobol (S1, ST) indices per KPI. See "
+        "docs/howto-sensitivity.md.")
+    p.add_argument("spec", help="sweep spec YAML file")
+    p.add_argument("--method", choices=("morris", "sobol"), default="morris",
+                   help="morris: elementary effects, cheap screening (default); sobol: "
+                        "variance shares S1 and ST with confidence intervals")
+    p.add_argument("--kpi", action="append", default=[], metavar="KPI",
+                   help="a KPI of the ALL row to analyse (repeat; default: pickup_rate, "
+                        "interruptions_per_hour, report_delay_mean_days)")
+    p.add_argument("--samples", "-n", type=int,
+                   help="Morris trajectories (default 10: (parameters+1) x 10 points) or "
+                        "Sobol base samples, a power of two (default 64: 64 x (parameters+2) "
+                        "points)")
+    p.add_argument("--replications", "-r", type=int,
+                   help="replications per point (default: the spec's)")
+    p.add_argument("--seed", type=seed_type, help="random seed >= 0 (default: the spec's)")
+    p.add_argument("--out", "-o", help="output folder (default outputs/<spec name>_<method>)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", "-w", type=int, metavar="N",
+                       help="local worker processes (default: all cores)")
+    where.add_argument("--serial", action="store_true", help="run in this process")
+    where.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask cluster")
+    where.add_argument("--dask-local", type=int, metavar="N",
+                       help="start a local Dask cluster of N worker processes")
+    p.add_argument("--worker-timeout", type=_seconds, metavar="SECONDS",
+                   help="with Dask: stop when no worker has been alive for this long")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the analysis in --out (finished points are kept)")
+    add_max_events(p)
+    p.add_argument("--json", action="store_true", help="print the indices as JSON on stdout")
+    add_quiet(p)
+    p.set_defaults(func=cmd_sensitivity, command_parser=p)
+
+
+DEFAULT_KPIS = ("pickup_rate", "interruptions_per_hour", "report_delay_mean_days")
+
+
+def cmd_sensitivity(args) -> int:
+    """Sample, run as a sweep, analyse; write indices and a page; print a table or JSON."""
+    import pandas as pd
+
+    from simulation.cli.sweep import make_sweep_executor
+    from simulation.decide import sensitivity as sa
+    from simulation.sweeps.run import run_sweep
+    from simulation.sweeps.spec import load_spec
+    from simulation.sweeps.store import StoreError, read_table
+
+    for name in ("samples", "replications", "workers", "dask_local"):
+        value = getattr(args, name)
+        if value is not None and value < (2 if name == "samples" else 1):
+            raise UsageError(f"--{name.replace('_', '-')} must be at least "
+                             f"{2 if name == 'samples' else 1}")
+    if args.worker_timeout is not None and not (args.scheduler or args.dask_local):
+        raise UsageError("--worker-timeout applies with --scheduler or --dask-local")
+    n = args.samples or (10 if args.method == "morris" else 64)
+    if args.method == "sobol" and n & (n - 1):
+        raise UsageError(f"--samples {n}: Sobol needs a power of two (e.g. 32, 64, 128)")
+    plan = load_spec(args.spec, seed=args.seed, max_events=args.max_events)
+    spec = plan.spec
+    try:
+        fs = sa.factors(spec)
+    except ValueError as exc:
+        raise UsageError(f"{args.spec}: {exc}") from None
+    out = Path(args.out) if args.out else Path("outputs") / f"{spec.name}_{args.method}"
+    design_seed = spec.design_seed if spec.design_seed is not None else spec.seed
+    x = sa.sample(fs, args.method, n, design_seed)
+    design = sa.write_design(out, sa.design_spec(spec, plan.base_path, fs, x))
+    dplan = load_spec(design, replications=args.replications, max_events=args.max_events)
+    kpis = args.kpi or list(DEFAULT_KPIS)
+    if not args.quiet:
+        print(f"{spec.name}: {args.method}, {len(fs)} parameters, {len(dplan.points)} points "
+              f"x {dplan.spec.replications} replications", file=sys.stderr)
+    progress = Progress(f"{spec.name}: tasks", enabled=not args.quiet)
+    executor = make_sweep_executor(args, notify=progress.write)
+    try:
+        outcome = run_sweep(dplan, out / "sweep", executor, resume=args.resume,
+                            on_start=progress.start,
+                            on_task=lambda _p, _r, ok: progress.step(ok),
+                            meta={"command": " ".join(sys.argv)}, notify=progress.write)
+    except StoreError as exc:
+        raise UsageError(f"{exc} (add --resume to continue it)") from None
+    finally:
+        progress.finish()
+    if outcome.interrupted or outcome.failed:
+        print(f"the sample is not complete ({outcome.failed} failed, interrupted: "
+              f"{outcome.interrupted}); finished points are kept in {out}/sweep; continue "
+              f"with the same command and --resume", file=sys.stderr)
+        return 130 if outcome.interrupted else 1
+    results = read_table(out / "sweep")
+    missing = [k for k in kpis if k not in results.columns]
+    if missing:
+        import difflib
+
+        known = [c for c in results.columns if c not in ("point", "replication", "department")]
+        close = difflib.get_close_matches(missing[0], known, n=3)
+        raise UsageError(f"there is no KPI '{missing[0]}'"
+                         + (f"; did you mean {', '.join(close)}?" if close else ""))
+    frames = []
+    for kpi in kpis:
+        y = sa.point_means(results, kpi, len(dplan.points))
+        try:
+            frames.append(sa.analyse(fs, args.method, x, y, kpi, design_seed))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    indices = pd.concat(frames, ignore_index=True)
+    indices.to_csv(out / "indices.csv", index=False)
+    indices.to_parquet(out / "indices.parquet", index=False)
+    from simulation.reporting.sensitivity import write_sensitivity_report
+
+    write_sensitivity_report(out / "sensitivity.html", indices, args.method, args.spec,
+                             len(dplan.points), dplan.spec.replications)
+    records = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                for k, v in row.items()} for row in indices.to_dict("records")]
+    if args.json:
+        keys = (["kpi", "parameter", "mu_star", "sigma", "mu_star_conf"] if args.method == "morris"
+                else ["kpi", "parameter", "S1", "ST", "S1_conf", "ST_conf"])
+        print(json.dumps([{k: r[k] for k in keys} for r in records], indent=2))
+    else:
+        print(indices.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"\nIndices in {out}/indices.csv; bar charts in {out}/sensitivity.html")
+    return 0
