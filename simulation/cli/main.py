@@ -1,4 +1,5 @@
-"""The ``secsim`` command line: run | validate | schema | compare | sweep | calibrate | report.
+"""The ``secsim`` command line: run | validate | schema | compare | sweep | calibrate | report |
+generate.
 
 Each command lives in its own module with ``register(subparsers)``, which sets
 ``func(args) -> int``. Every user error (bad scenario, missing file, impossible option) is
@@ -23,7 +24,7 @@ __all__ = ["UsageError", "main", "build_parser"]
 # In the order of ``secsim --help``; calibration is a package of its own beside simulation.
 COMMANDS = ("simulation.cli.run", "simulation.cli.validate", "simulation.cli.schema",
             "simulation.cli.compare", "simulation.cli.sweep", "calibration.cli",
-            "simulation.cli.report")
+            "simulation.cli.report", "simulation.cli.generate")
 
 
 def build_parser() -> argparse.ArgumentParser:
