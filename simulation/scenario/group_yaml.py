@@ -73,7 +73,7 @@ def _wrapped(prefix: str, items: list[str], indent: int) -> str:
 def _folded(key: str, text: str, indent: int = 0) -> str:
     """``key: >`` and the text folded over lines of at most 92 characters."""
     pad = " " * (indent + 2)
-    return f"{' ' * indent}{key}: >\n" + textwrap.fill(
+    return f"{' ' * indent}{key}: >-\n" + textwrap.fill(
         text, 92, initial_indent=pad, subsequent_indent=pad) + "\n"
 
 
