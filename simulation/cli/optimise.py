@@ -258,4 +258,9 @@ def _write(out: Path, outcome, evaluator, args) -> None:
         (out / "best.yaml").write_text(dump_yaml(best, header), encoding="utf-8")
     elif (out / "best.yaml").exists():
         (out / "best.yaml").unlink()  # a stale answer from an earlier search
-    write_optimise_report(out / "report.html", outcome, args.scenario)
+    from simulation.scenario.io import to_plain
+
+    base = to_plain(evaluator.scenario(outcome.best.settings if outcome.best else {}))
+    meta = {"seed": args.seed, "replications_requested": args.replications,
+            "executor": f"processes x{args.workers}", "command": " ".join(sys.argv)}
+    write_optimise_report(out / "report.html", outcome, args.scenario, base, meta)

@@ -18,6 +18,7 @@ import yaml
 
 from simulation.analysis.compare import compare
 from simulation.reporting import figures as fig
+from simulation.reporting.stress import stress_des_section
 from simulation.reporting.terminal import HEADLINE, share_rows
 from simulation.runs.files import atomic_text
 from simulation.runs.output import read_table
@@ -276,6 +277,7 @@ def render(runs: list[ScenarioRun], comp: pd.DataFrame, baseline: str, title: st
         "<h2>Assumptions and lever settings</h2>",
         *[_assumptions(r) for r in runs],
         "<h2>KPI definitions</h2>", GLOSSARY,
+        stress_des_section([(r.name, r.resolved, r.meta) for r in runs]),
     ]
     return (f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{html.escape(title)}"
             f"</title><style>{CSS}</style></head><body>{''.join(sections)}</body></html>")

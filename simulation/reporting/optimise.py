@@ -42,7 +42,8 @@ def pareto_figure(outcome) -> str:
     return svg_text(fig)
 
 
-def write_optimise_report(path: Path, outcome, source: str) -> None:
+def write_optimise_report(path: Path, outcome, source: str,
+                          scenario: dict | None = None, meta: dict | None = None) -> None:
     """One self-contained HTML file: verdict, method, Pareto figure, candidates."""
     best = outcome.best
     esc = html.escape
@@ -63,6 +64,13 @@ def write_optimise_report(path: Path, outcome, source: str) -> None:
             cells.append(f"{k['mean']:.4g} [{k['low']:.4g}, {k['high']:.4g}]" if k else "-")
         style = ' style="font-weight:bold"' if e is best else ""
         rows.append(f"<tr{style}>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
+    details = ""
+    if scenario is not None:
+        from simulation.reporting.stress import stress_des_section
+
+        details = stress_des_section([(scenario["name"], scenario, meta or {})],
+                                     "Find the cheapest candidate meeting every target: "
+                                     + outcome.method)
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8">
 <title>secsim optimise: {esc(source)}</title><style>
 body{{font-family:sans-serif;max-width:70em;margin:1em auto}} td,th{{border-bottom:1px solid
@@ -75,6 +83,7 @@ body{{font-family:sans-serif;max-width:70em;margin:1em auto}} td,th{{border-bott
 <h2>Evaluated candidates</h2><table><tr>{''.join(f'<th>{esc(h)}</th>' for h in head)}</tr>
 {''.join(rows)}</table>
 <h2>Method and guarantee</h2><p>{esc(outcome.method)}</p>
+{details}
 </body></html>"""
     path.write_text(page, encoding="utf-8")
 
