@@ -47,8 +47,13 @@ def register(sub) -> None:
     p.add_argument("--level", type=float, default=0.95,
                    help="confidence that a feasible candidate meets all targets (default 0.95)")
     p.add_argument("--seed", type=seed_type, default=1, help="random seed >= 0 (default 1)")
-    p.add_argument("--workers", "-w", type=int, default=1,
-                   help="local worker processes (default 1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", "-w", type=int, metavar="N",
+                       help="local worker processes (default 1)")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run replications on an existing Dask cluster (dask extra)")
+    where.add_argument("--dask-local", type=int, metavar="N",
+                       help="start a local Dask cluster of N worker processes")
     add_overrides(p)
     add_max_events(p)
     p.add_argument("--out", "-o", help="output folder (default outputs/<scenario>_optimise; "
@@ -67,7 +72,8 @@ def _check(args) -> None:
         raise UsageError('give at least one --target, e.g. --target "pickup_rate>=0.9"')
     for flag, value, low in (("--replications", args.replications, 2),
                              ("--initial", args.initial, 2), ("--batch", args.batch, 1),
-                             ("--workers", args.workers, 1)):
+                             ("--workers", args.workers or 1, 1),
+                             ("--dask-local", args.dask_local or 1, 1)):
         if value < low:
             raise UsageError(f"{flag} must be at least {low}")
     if not (math.isfinite(args.level) and 0.5 <= args.level < 1):
@@ -79,7 +85,6 @@ def cmd_optimise(args) -> int:
     from simulation.decide.evaluate import ReplicationFailed, ScenarioEvaluator
     from simulation.decide.optimise import FTE, UnknownKpi, optimise
     from simulation.decide.space import candidates, parse_target, parse_vary
-    from simulation.runs.factory import make_executor
     from simulation.scenario.composition import read_composed, set_path, unshared
 
     _check(args)
@@ -90,7 +95,7 @@ def cmd_optimise(args) -> int:
     for assignment in args.overrides:
         base = set_path(unshared(base), assignment)
     out = output_folder(args.out or Path("outputs") / f"{base.get('name', 'scenario')}_optimise")
-    executor = make_executor("processes", args.workers)
+    executor = _executor(args)
     evaluator = ScenarioEvaluator(base, args.scenario, args.seed, executor, out / "cache",
                                   args.max_events)
     # The base must load, and every path must exist in it: check before any simulation.
@@ -140,6 +145,22 @@ def cmd_optimise(args) -> int:
               + f"\nResolved scenario: {out / 'best.yaml'} (run it with secsim run); "
               f"candidates: {out / 'evaluated.csv'}; report: {out / 'report.html'}")
     return 0
+
+
+def _executor(args):
+    """Local processes (default 1), or a Dask cluster (--scheduler, --dask-local)."""
+    from simulation.runs.factory import make_executor
+
+    if args.scheduler or args.dask_local:
+        from simulation.runs.dask_executor import DaskExecutor, DaskUnavailable
+
+        try:
+            executor = DaskExecutor(workers=args.dask_local, scheduler=args.scheduler)
+            executor.check()
+            return executor
+        except DaskUnavailable as exc:
+            raise UsageError(str(exc)) from None
+    return make_executor("processes", args.workers or 1)
 
 
 def _check_paths(base: dict, variations) -> None:
@@ -262,5 +283,6 @@ def _write(out: Path, outcome, evaluator, args) -> None:
 
     base = to_plain(evaluator.scenario(outcome.best.settings if outcome.best else {}))
     meta = {"seed": args.seed, "replications_requested": args.replications,
-            "executor": f"processes x{args.workers}", "command": " ".join(sys.argv)}
+            "executor": getattr(evaluator.executor, "name", "processes"),
+            "command": " ".join(sys.argv)}
     write_optimise_report(out / "report.html", outcome, args.scenario, base, meta)

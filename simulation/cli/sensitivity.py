@@ -34,8 +34,13 @@ def register(sub) -> None:
                    help="Morris trajectories (default 10: (parameters+1) x 10 points) or "
                         "Sobol base samples, a power of two (default 64: 64 x (parameters+2) "
                         "points)")
-    p.add_argument("--replications", "-r", type=int,
-                   help="replications per point (default: the spec's)")
+    p.add_argument("--replications", "-r", type=_replications, metavar="N|auto",
+                   help="replications per point (default: the spec's); 'auto': as many as "
+                        "secsim advise finds the base scenario needs for --precision on the "
+                        "first --kpi")
+    p.add_argument("--precision", type=float, metavar="P",
+                   help="with --replications auto: the 95%% half-width wanted for the first "
+                        "KPI's mean at a point, in its unit (e.g. 0.005)")
     p.add_argument("--seed", type=seed_type, help="random seed >= 0 (default: the spec's)")
     p.add_argument("--out", "-o", help="output folder (default outputs/<spec name>_<method>)")
     where = p.add_mutually_exclusive_group()
@@ -55,6 +60,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_sensitivity, command_parser=p)
 
 
+def _replications(text: str) -> int | str:
+    import argparse
+
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number or 'auto'") from None
+
+
 DEFAULT_KPIS = ("pickup_rate", "interruptions_per_hour", "report_delay_mean_days")
 
 
@@ -68,8 +84,17 @@ def cmd_sensitivity(args) -> int:
     from simulation.sweeps.spec import load_spec
     from simulation.sweeps.store import StoreError, read_table
 
+    auto = args.replications == "auto"
+    if auto and not (args.precision is not None and math.isfinite(args.precision)
+                     and args.precision > 0):
+        raise UsageError("--replications auto needs --precision P (a positive half-width "
+                         "for the first --kpi, e.g. 0.005)")
+    if args.precision is not None and not auto:
+        raise UsageError("--precision goes with --replications auto")
     for name in ("samples", "replications", "workers", "dask_local"):
         value = getattr(args, name)
+        if name == "replications" and auto:
+            continue
         if value is not None and value < (2 if name == "samples" else 1):
             raise UsageError(f"--{name.replace('_', '-')} must be at least "
                              f"{2 if name == 'samples' else 1}")
@@ -88,8 +113,11 @@ def cmd_sensitivity(args) -> int:
     design_seed = spec.design_seed if spec.design_seed is not None else spec.seed
     x = sa.sample(fs, args.method, n, design_seed)
     design = sa.write_design(out, sa.design_spec(spec, plan.base_path, fs, x))
-    dplan = load_spec(design, replications=args.replications, max_events=args.max_events)
     kpis = args.kpi or list(DEFAULT_KPIS)
+    replications = args.replications
+    if auto:
+        replications = _advised(plan, kpis[0], args)
+    dplan = load_spec(design, replications=replications, max_events=args.max_events)
     if not args.quiet:
         print(f"{spec.name}: {args.method}, {len(fs)} parameters, {len(dplan.points)} points "
               f"x {dplan.spec.replications} replications", file=sys.stderr)
@@ -142,3 +170,24 @@ def cmd_sensitivity(args) -> int:
         print(indices.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"\nIndices in {out}/indices.csv; bar charts in {out}/sensitivity.html")
     return 0
+
+
+def _advised(plan, kpi: str, args) -> int:
+    """Replications the spec's base scenario needs for ``--precision`` on ``kpi``."""
+    from simulation.decide.advise import advise_replications
+    from simulation.runs.factory import make_executor
+    from simulation.scenario.composition import compose
+
+    scenario = compose(plan.base_data, source=str(plan.base_path))
+    say = (lambda m: None) if args.quiet else (lambda m: print(f"advise: {m}", file=sys.stderr))
+    try:
+        advice = advise_replications(scenario, kpi, args.precision, plan.spec.seed,
+                                     make_executor("processes", args.workers or 1),
+                                     initial=5, most=100, notify=say)
+    except KeyError as exc:
+        raise UsageError(str(exc.args[0])) from None
+    n = max(2, advice.replications_needed)
+    if not args.quiet:
+        print(f"replications per point: {n} (for ± {args.precision:g} on {kpi} at the base "
+              "scenario)", file=sys.stderr)
+    return n

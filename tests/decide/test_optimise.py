@@ -157,6 +157,15 @@ def test_command_prints_the_json_contract_writes_the_folder_and_resumes(line_fil
     assert {p: p.stat().st_mtime_ns for p in (out / "cache").glob("*.parquet")} == cached
 
 
+def test_command_gives_the_same_answer_on_a_dask_cluster(line_file, tmp_path):
+    args = ["optimise", str(line_file), "--vary", "teams.phones.size=4..4", "--target",
+            "pickup_rate>=0.81", "--replications", "2", "--initial", "2", "--json", "-q"]
+    local = secsim(*args, "--out", str(tmp_path / "p"), cwd=tmp_path)
+    dask = secsim(*args, "--dask-local", "1", "--out", str(tmp_path / "d"), cwd=tmp_path)
+    assert local.returncode == dask.returncode == 0, dask.stderr
+    assert json.loads(local.stdout) == json.loads(dask.stdout)
+
+
 def test_command_without_a_feasible_candidate_says_so_and_exits_non_zero(line_file, tmp_path):
     r = secsim("optimise", str(line_file), "--vary", "teams.phones.size=1..2", "--target",
                "pickup_rate>=0.9", "--replications", "4", "--out", str(tmp_path / "o"), "-q",

@@ -102,8 +102,10 @@ def test_command_finds_what_moves_each_kpi_writes_its_page_and_resumes(spec_file
     (["--method", "sobol", "--samples", "6"], "power of two"),
     (["--kpi", "pickup"], "no KPI 'pickup'"),
     (["--samples", "1"], "--samples must be at least 2"),
+    (["--replications", "auto"], "needs --precision"),
+    (["--precision", "0.01"], "goes with --replications auto"),
 ])
 def test_command_refuses_bad_input_clearly(spec_file, tmp_path, extra, says):
-    r = secsim("sensitivity", str(spec_file), "--serial", "--samples", "2", *extra,
-               "--replications", "1", "--out", str(tmp_path / "o"), "-q", cwd=tmp_path)
+    r = secsim("sensitivity", str(spec_file), "--serial", "--samples", "2", "--replications",
+               "1", "--out", str(tmp_path / "o"), "-q", *extra, cwd=tmp_path)
     assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
