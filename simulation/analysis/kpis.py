@@ -68,7 +68,7 @@ def _count(mask) -> int:
 
 def merge_parts(into: dict, more: dict) -> dict:
     """Merge the pieces ``more`` into ``into``: counts add, sums merge exactly, kept values
-    and frames are appended, sets united, nested dicts merged key by key."""
+    and frames are appended, sets united, nested dicts merged key by key, labels kept."""
     for key, value in more.items():
         if key not in into:
             into[key] = _copy(value)
@@ -82,6 +82,8 @@ def merge_parts(into: dict, more: dict) -> dict:
             have |= value
         elif isinstance(have, dict):
             merge_parts(have, value)
+        elif isinstance(have, str):  # a label (a secretary's team): the first one stays
+            continue
         else:
             into[key] = have + value
     return into
@@ -561,7 +563,7 @@ def hourly_parts(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) ->
 
 def hourly_finish(p: dict) -> pd.DataFrame:
     """``hourly_pickup`` from its pieces."""
-    counts = p["counts"]
+    counts = [c for c in p["counts"] if len(c)] or p["counts"][:1]
     out = counts[0] if len(counts) == 1 else (
         pd.concat(counts, ignore_index=True).groupby(["department", "hour"])
         .agg(offered=("offered", "sum"), answered=("answered", "sum")).reset_index())
@@ -590,7 +592,7 @@ def delay_parts(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -
 
 def delay_finish(p: dict) -> pd.DataFrame:
     """``report_delays`` from its pieces, in report order."""
-    rows = p["rows"]
+    rows = [r for r in p["rows"] if len(r)] or p["rows"][:1]
     out = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
     out = out.sort_values("report_id", kind="stable", ignore_index=True)
     return out.drop(columns="report_id")
