@@ -8,7 +8,7 @@ horizons of 28, 91 and 365 days, each in a fresh process (peak resident memory, 
 grows is one float per answered call, walk-in and sent report (the quantiles) and the
 arrival and per-caller draws the engine makes up front (docs/performance.md).
 
-    python benchmarks/memory_horizon.py [--full] [--json FILE]
+    python benchmarks/memory_horizon.py [--json FILE]   (--full changes nothing)
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ def child(horizon: int) -> None:
           "calls_answered": float(all_row.calls_answered)})
 
 
-def main() -> None:
-    args = mode_args()
+def main(argv: list[str] | None = None) -> dict | None:
+    args = mode_args(argv)
     if args.child is not None:
         child(int(args.child[0]))
-        return
+        return None
     import json
 
     info = machine()
@@ -59,6 +59,7 @@ def main() -> None:
            "load_average_after": machine()["load_average_1min"]}
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=2))
+    return out
 
 
 if __name__ == "__main__":
