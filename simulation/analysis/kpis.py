@@ -365,7 +365,6 @@ def work_parts(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Da
     done = t[t.status == "done"]
     # The backlog is the deferrable work still open at the horizon (remaining work then).
     backlog = tasks[tasks.remaining_at_horizon.notna() & (~tasks.urgent)]
-    cat = segments.category.to_numpy()
     return {
         "interruptions": n_int,
         "busy": ExactSum(minutes.to_numpy(dtype=float)),
@@ -378,8 +377,7 @@ def work_parts(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Da
         "turnaround": ExactSum((done.finished - done.created).to_numpy(dtype=float)),
         "backlog": len(backlog),
         "backlog_remaining": ExactSum(backlog.remaining_at_horizon.to_numpy(dtype=float)),
-        "by_category": {c: ExactSum(minutes.to_numpy(dtype=float)[cat == c])
-                        for c in pd.unique(cat)},
+        "by_category": _group_sums([segments.category], minutes.to_numpy(dtype=float)),
     }
 
 
@@ -419,27 +417,54 @@ def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: p
     pres = _clip(presence, warmup, horizon).to_numpy(dtype=float)
     seg = _clip(segments, warmup, horizon).to_numpy(dtype=float)
     ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]
-    cat = segments.category.to_numpy()
-    out: dict = {"team_of": {}}
-    for sec, team in zip(presence.secretary.tolist() + segments.secretary.tolist(),
-                         presence.team.tolist() + segments.team.tolist()):
-        out["team_of"].setdefault(sec, team)
+    teams = pd.concat([presence[["secretary", "team"]], segments[["secretary", "team"]]]) \
+        .drop_duplicates("secretary")
+    out: dict = {"team_of": dict(zip(teams.secretary.tolist(), teams.team.tolist()))}
     for level, key in (("secretary", "secretary"), ("team", "team"), ("all", None)):
-        p_names = presence[key].to_numpy() if key else np.full(len(presence), ALL, dtype=object)
-        s_names = segments[key].to_numpy() if key else np.full(len(segments), ALL, dtype=object)
-        i_names = ints[key].tolist() if key else [ALL] * len(ints)
-        on_duty = {n: ExactSum(pres[p_names == n]) for n in pd.unique(p_names)}
-        busy = {n: ExactSum(seg[s_names == n]) for n in pd.unique(s_names)}
         if key is None:
-            on_duty.setdefault(ALL, ExactSum())
-            busy.setdefault(ALL, ExactSum())
-        by_cat = {n: {c: ExactSum(seg[(s_names == n) & (cat == c)])
-                      for c in pd.unique(cat[s_names == n])} for n in busy}
-        n_int: dict = {}
-        for n in i_names:
-            n_int[n] = n_int.get(n, 0) + 1
+            on_duty, busy = {ALL: ExactSum(pres)}, {ALL: ExactSum(seg)}
+            by_cat = {ALL: _group_sums([segments.category], seg)}
+            n_int = {ALL: len(ints)}
+        else:
+            on_duty = _group_sums([presence[key]], pres)
+            busy = _group_sums([segments[key]], seg)
+            by_cat: dict = {}
+            for (name, cat), total in _group_sums([segments[key], segments.category],
+                                                  seg).items():
+                by_cat.setdefault(name, {})[cat] = total
+            counts = ints[key].value_counts()
+            n_int = {name: int(n) for name, n in zip(counts.index.tolist(), counts.tolist())}
         out[level] = {"on_duty": on_duty, "busy": busy, "by_category": by_cat,
                       "interruptions": n_int}
+    return out
+
+
+def _group_sums(keys: list[pd.Series], values: np.ndarray) -> dict:
+    """``ExactSum`` of ``values`` per key (a tuple when there are several key columns);
+    rows with a missing key are left out, as ``groupby`` does."""
+    if not len(values):
+        return {}
+    combined = np.zeros(len(values), dtype=np.int64)
+    missing = np.zeros(len(values), dtype=bool)
+    uniques = []
+    for k in keys:
+        codes, labels = pd.factorize(k)
+        missing |= codes < 0
+        combined = combined * max(len(labels), 1) + codes
+        uniques.append(labels.tolist())
+    order = np.argsort(combined[~missing], kind="stable")
+    ordered = combined[~missing][order]
+    grouped = values[~missing][order]
+    cuts = np.flatnonzero(np.diff(ordered)) + 1
+    out = {}
+    for start, stop in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ordered)]):
+        if start == stop:
+            continue
+        code, key = int(ordered[start]), []
+        for labels in reversed(uniques):
+            code, i = divmod(code, max(len(labels), 1))
+            key.append(labels[i])
+        out[key[0] if len(keys) == 1 else tuple(reversed(key))] = ExactSum(grouped[start:stop])
     return out
 
 
@@ -482,21 +507,36 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
                         categories)
 
 
+DEPARTMENT_TABLES = ("calls", "visits", "reports", "signoffs", "sittings", "tasks", "segments",
+                     "interruptions")
+
+
 def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,
                      sl_minutes: float, open_days: np.ndarray, categories: list[str],
                      departments: list[str], end: float | None = None,
-                     pending: dict[str, dict[int, list[float]]] | None = None) -> dict:
+                     pending: dict[str, dict[int, list[float]]] | None = None,
+                     all_from_departments: bool = False) -> dict:
     """Pieces of ``department_rows``, per department and ``ALL`` (``pending``: see
-    ``work_parts``, one per department)."""
+    ``work_parts``, one per department).
+
+    ``all_from_departments``: the pieces of ``ALL`` merged from those of every department
+    present (the same figures, every piece being additive; one pass fewer over the rows).
+    """
     pending = {} if pending is None else pending
+    if all_from_departments:
+        present = set(departments)
+        for name in DEPARTMENT_TABLES:
+            present |= set(tables[name].department.unique().tolist())
+        names = sorted(present)
+    else:
+        names = [ALL, *departments]
     out = {}
-    for dept in [ALL, *departments]:
+    for dept in names:
         if dept == ALL:
             t = tables
         else:
             t = {name: tables[name][tables[name].department == dept]
-                 for name in ("calls", "visits", "reports", "signoffs", "sittings", "tasks",
-                              "segments", "interruptions")}
+                 for name in DEPARTMENT_TABLES}
         out[dept] = {
             "calls": call_parts(t["calls"], warmup, sl_minutes, horizon),
             "visits": visit_parts(t["visits"], warmup, horizon),
@@ -505,6 +545,11 @@ def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: fl
             "work": work_parts(t["tasks"], t["segments"], t["interruptions"], warmup, horizon,
                                categories, pending.setdefault(dept, {})),
         }
+    if all_from_departments:
+        every: dict = {}
+        for dept in names:
+            merge_parts(every, out[dept])
+        out = {ALL: every, **{d: out[d] for d in departments}}
     return out
 
 
