@@ -38,7 +38,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "sittings": ("department", "start", "available", "used"),
 }
 USED = tuple(COLUMNS)
-BATCH_ROWS = 100_000  # about 10 MiB of buffered columns
+BATCH_ROWS = 50_000  # about 5 MiB of buffered columns
 
 
 class KpiAccumulator:
@@ -91,6 +91,8 @@ class KpiAccumulator:
         if not self.buffered:
             return
         t = {name: self._table(name) for name in USED}
+        self.buffer = {name: [] for name in USED}  # the chunks can go (unless kept for events)
+        self.buffered = 0
         w, h = self.warmup, self.horizon
         kpis.merge_parts(self.departments_parts, kpis.department_parts(
             t, w, h, self.sl_minutes, self.open_days, self.categories, self.departments,
@@ -99,8 +101,6 @@ class KpiAccumulator:
             t["presence"], t["segments"], t["interruptions"], w, h))
         kpis.merge_parts(self.hourly_parts, kpis.hourly_parts(t["calls"], w, h))
         kpis.merge_parts(self.delay_parts, kpis.delay_parts(t["reports"], w, h))
-        self.buffer = {name: [] for name in USED}
-        self.buffered = 0
 
     def result(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
         """Department rows, staff rows, hourly pickup and report delays (as ``runs.runner``
