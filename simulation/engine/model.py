@@ -176,7 +176,10 @@ class Model:
         stop.succeed()
 
     def _note_open_work(self) -> list:
-        """Record the state at the horizon (backlog KPIs); return the window's open work."""
+        """Record the state at the horizon (backlog KPIs); return the window's open work.
+
+        Only records still held are looked at: those handed over already are done tasks
+        and sent reports (whose status at the horizon was set then)."""
         now = self.env.now
         self.horizon_noted = True
         in_progress = {id(sec.current): sec for sec in self.secretaries

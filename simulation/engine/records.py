@@ -1,6 +1,10 @@
-"""What one replication leaves behind: event records, turned into tables at the end.
+"""What one replication leaves behind: event records, turned into tables.
 
-Processes only append here; KPIs are computed later from the tables (``analysis.kpis``).
+Processes only append here. Either every record is kept and turned into tables at the end
+(``Recorder.tables``), or the records that can no longer change are handed over as table
+chunks during the run and dropped (``Recorder.flush``, to a sink the caller gives
+``engine.model.simulate``; ``assemble`` puts chunks back together into the same tables).
+KPIs are computed from the tables or the chunks (``analysis.kpis``, ``analysis.streaming``).
 Tables: calls (one row per attempt), visits, tasks (all non-call, non-visit work),
 reports, segments (every stretch of work by a secretary), interruptions, presence
 (on-duty intervals as worked, overtime included), absences, lines (queue areas), signoffs
