@@ -1,6 +1,6 @@
 """Run every benchmark and print the figures for docs/performance.md.
 
-    python benchmarks/run_all.py            # quick (default): about 2 minutes on 2 cores
+    python benchmarks/run_all.py            # quick (default): about 3 minutes on 2 cores
     python benchmarks/run_all.py --full     # longer runs, steadier figures
     python benchmarks/run_all.py --json benchmarks/last.json
 
@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine_speed  # noqa: E402
+import memory_horizon  # noqa: E402
 import sweep_memory  # noqa: E402
 import sweep_throughput  # noqa: E402
 from common import machine, mode_args  # noqa: E402
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> dict:
     results["throughput"] = sweep_throughput.main(flags)
     print()
     results["memory"] = sweep_memory.main(flags)
+    print()
+    results["memory_horizon"] = memory_horizon.main(flags)
     results["load_average_after"] = machine()["load_average_1min"]
     print(f"\nload average at the end: {results['load_average_after']}")
     if args.json:

@@ -4,6 +4,13 @@ Every KPI is defined once here and documented in the README ("KPI definitions").
 arriving during the warm-up is excluded; time-based figures are clipped to the window
 [warm-up end, horizon end]. Per-department rows use the department of the work; staff
 figures (utilisation, interruptions per on-duty hour) are in ``staff_kpis``.
+
+Each KPI group is computed in two steps: ``*_parts`` reduces rows to mergeable pieces
+(counts, correctly rounded sums as ``ExactSum``, the values a quantile needs), ``*_finish``
+turns pieces into figures. A whole table is one piece; ``analysis.streaming`` merges the
+pieces of the chunks the engine hands over during the run (``merge_parts``), which gives
+the same figures to the last bit: every sum and mean is correctly rounded (``math.fsum``),
+so it does not depend on the order or the chunking of the rows.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.exact import ExactSum, fmean_values, fsum_values
 from simulation.scenario.calendar import MINUTES_PER_DAY, working_days_between
 
 ALL = "ALL"
@@ -30,45 +38,126 @@ def _has_doctor(reports: pd.DataFrame) -> pd.Series:
     return reports.doctor.fillna("").astype(str) != ""
 
 
-def _p90(x: pd.Series) -> float:
+def _p90(x) -> float:
     return float(np.percentile(x, 90)) if len(x) else float("nan")
 
 
-def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float,
-              horizon: float = np.inf) -> dict[str, float]:
-    """Pickup, waits and abandonment of first-leg calls arriving in [warm-up, horizon)."""
+def _median(x: np.ndarray) -> float:
+    return float(pd.Series(x, dtype=float).median()) if len(x) else float("nan")
+
+
+def _mean(x) -> float:
+    """Mean skipping NaN, correctly rounded (NaN when there is no value)."""
+    return fmean_values(x)
+
+
+def _fsum(x) -> float:
+    """Sum skipping NaN (as pandas ``.sum()``), correctly rounded."""
+    return fsum_values(x)
+
+
+def _values(pieces: list) -> np.ndarray:
+    """The values kept by chunks (for quantiles), as one array."""
+    return (np.concatenate([np.asarray(p, dtype=float) for p in pieces]) if pieces
+            else np.empty(0))
+
+
+def _count(mask) -> int:
+    return int(np.count_nonzero(np.asarray(mask, dtype=bool)))
+
+
+def merge_parts(into: dict, more: dict) -> dict:
+    """Merge the pieces ``more`` into ``into``: counts add, sums merge exactly, kept values
+    and frames are appended, sets united, nested dicts merged key by key, labels kept."""
+    for key, value in more.items():
+        if key not in into:
+            into[key] = _copy(value)
+            continue
+        have = into[key]
+        if isinstance(have, ExactSum):
+            have.merge(value)
+        elif isinstance(have, list):
+            have.extend(value)
+        elif isinstance(have, set):
+            have |= value
+        elif isinstance(have, dict):
+            merge_parts(have, value)
+        elif isinstance(have, str):  # a label (a secretary's team): the first one stays
+            continue
+        else:
+            into[key] = have + value
+    return into
+
+
+def _copy(value):
+    if isinstance(value, ExactSum):
+        return ExactSum().merge(value)
+    if isinstance(value, (list, set)):
+        return type(value)(value)
+    if isinstance(value, dict):
+        return merge_parts({}, value)
+    return value
+
+
+def call_parts(calls: pd.DataFrame, warmup: float, sl_minutes: float,
+               horizon: float = np.inf) -> dict:
+    """Pieces of ``call_kpis`` (the rows must hold every attempt of their callers)."""
     c = calls[(calls.arrival >= warmup) & (calls.arrival < horizon)]
     first = c[c.leg == "first"]
     answered = first[first.outcome == "answered"]
-    abandoned = first[first.outcome == "abandoned"]
-    cut_off = first[first.outcome == "cut_off"]  # still waiting when the line closed
-    resolved = len(answered) + len(abandoned) + len(cut_off)
-    wait = answered.answered - answered.arrival
+    wait = (answered.answered - answered.arrival).to_numpy(dtype=float)
     transfers = c[c.leg == "transfer"]
     t_res = transfers[transfers.outcome.isin(["answered", "abandoned", "cut_off"])]
     # Callers whose first attempt is in the window, followed over all their attempts (the
     # follow-up after the horizon resolves most pending redials).
     served, done = _callers(calls[calls.caller_id.isin(first.caller_id[first.attempt == 1])])
     return {
-        "calls_attempted": float(len(first)),
-        "calls_offered": float(resolved),
-        "calls_answered": float(len(answered)),
-        "calls_abandoned": float(len(abandoned)),
-        "calls_cut_off": float(len(cut_off)),
-        "calls_closed": float((first.outcome == "closed").sum()),
-        "calls_in_system": float((first.outcome == "in_system").sum()),
-        "closed_share": _ratio((first.outcome == "closed").sum(), len(first)),
-        "pickup_rate": _ratio(len(answered), resolved),
-        "pickup_rate_callers": _ratio((served & done).sum(), done.sum()),
-        "service_level": _ratio((wait <= sl_minutes).sum(), resolved),
-        "abandonment_rate": _ratio(len(abandoned) + len(cut_off), resolved),
-        "wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
-        "wait_p90_min": _p90(wait),
-        "transfers": float(len(transfers)),
-        "transfer_abandonment_rate": _ratio((t_res.outcome != "answered").sum(), len(t_res)),
-        "calls_lost_after_transfer": float(
-            transfers.outcome.isin(["abandoned", "cut_off"]).sum()),
+        "attempted": len(first),
+        "answered": len(answered),
+        "abandoned": _count(first.outcome == "abandoned"),
+        "cut_off": _count(first.outcome == "cut_off"),  # still waiting when the line closed
+        "closed": _count(first.outcome == "closed"),
+        "in_system": _count(first.outcome == "in_system"),
+        "callers_served": _count(served & done),
+        "callers_done": _count(done),
+        "wait": [wait],
+        "wait_sl": _count(wait <= sl_minutes),
+        "transfers": len(transfers),
+        "transfers_resolved": len(t_res),
+        "transfers_lost": _count(t_res.outcome != "answered"),
+        "lost_after_transfer": _count(transfers.outcome.isin(["abandoned", "cut_off"])),
     }
+
+
+def call_finish(p: dict) -> dict[str, float]:
+    """``call_kpis`` from its pieces."""
+    wait = _values(p["wait"])
+    resolved = p["answered"] + p["abandoned"] + p["cut_off"]
+    return {
+        "calls_attempted": float(p["attempted"]),
+        "calls_offered": float(resolved),
+        "calls_answered": float(p["answered"]),
+        "calls_abandoned": float(p["abandoned"]),
+        "calls_cut_off": float(p["cut_off"]),
+        "calls_closed": float(p["closed"]),
+        "calls_in_system": float(p["in_system"]),
+        "closed_share": _ratio(p["closed"], p["attempted"]),
+        "pickup_rate": _ratio(p["answered"], resolved),
+        "pickup_rate_callers": _ratio(p["callers_served"], p["callers_done"]),
+        "service_level": _ratio(p["wait_sl"], resolved),
+        "abandonment_rate": _ratio(p["abandoned"] + p["cut_off"], resolved),
+        "wait_mean_min": _mean(wait),
+        "wait_p90_min": _p90(wait),
+        "transfers": float(p["transfers"]),
+        "transfer_abandonment_rate": _ratio(p["transfers_lost"], p["transfers_resolved"]),
+        "calls_lost_after_transfer": float(p["lost_after_transfer"]),
+    }
+
+
+def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float,
+              horizon: float = np.inf) -> dict[str, float]:
+    """Pickup, waits and abandonment of first-leg calls arriving in [warm-up, horizon)."""
+    return call_finish(call_parts(calls, warmup, sl_minutes, horizon))
 
 
 def _callers(own: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -86,21 +175,34 @@ def _callers(own: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return served.groupby(by_caller).any(), ~pending.groupby(by_caller).any()
 
 
-def visit_kpis(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict[str, float]:
-    """Waiting at the desk for walk-ins arriving in [warm-up, horizon)."""
+def visit_parts(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
+    """Pieces of ``visit_kpis``."""
     v = visits[(visits.arrival >= warmup) & (visits.arrival < horizon)]
     served = v[v.outcome == "served"]
-    wait = served.started - served.arrival
-    left = (v.outcome == "left").sum()
-    sent_away = (v.outcome == "sent_away").sum()  # still waiting when the desk closed
+    return {"walkins": len(v), "served": len(served),
+            "wait": [(served.started - served.arrival).to_numpy(dtype=float)],
+            "left": _count(v.outcome == "left"),
+            "sent_away": _count(v.outcome == "sent_away"),  # still waiting at closing time
+            "closed": _count(v.outcome == "closed")}
+
+
+def visit_finish(p: dict) -> dict[str, float]:
+    """``visit_kpis`` from its pieces."""
+    wait = _values(p["wait"])
+    lost = p["left"] + p["sent_away"]
     return {
-        "walkins": float(len(v)),
-        "walkin_wait_mean_min": float(wait.mean()) if len(wait) else float("nan"),
+        "walkins": float(p["walkins"]),
+        "walkin_wait_mean_min": _mean(wait),
         "walkin_wait_p90_min": _p90(wait),
-        "walkins_left_share": _ratio(left + sent_away, len(served) + left + sent_away),
-        "walkins_sent_away": float(sent_away),
-        "walkins_closed": float((v.outcome == "closed").sum()),
+        "walkins_left_share": _ratio(lost, p["served"] + lost),
+        "walkins_sent_away": float(p["sent_away"]),
+        "walkins_closed": float(p["closed"]),
     }
+
+
+def visit_kpis(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict[str, float]:
+    """Waiting at the desk for walk-ins arriving in [warm-up, horizon)."""
+    return visit_finish(visit_parts(visits, warmup, horizon))
 
 
 STAGES = ("wait_typing", "typing", "wait_signoff", "sending")
@@ -120,6 +222,71 @@ def stage_lengths(sent: pd.DataFrame) -> pd.DataFrame:
 WITHIN_DAYS = 8  # the share sent within 8 days is what hospitals publish (CHUV 2013-2019)
 
 
+def report_parts(reports: pd.DataFrame, warmup: float, horizon: float,
+                 open_days: np.ndarray, end: float | None = None) -> dict:
+    """Pieces of ``report_kpis``: counts, and per sent report the values of its delays."""
+    end = horizon if end is None else end
+    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
+    sent = r[r.status == "sent"]
+    delay_days = ((sent.sent - sent.dictated) / MINUTES_PER_DAY).to_numpy(dtype=float)
+    day_gap = (np.floor(sent.sent / MINUTES_PER_DAY)
+               - np.floor(sent.dictated / MINUTES_PER_DAY)).to_numpy(dtype=float)
+    # An unsent report counts as late only once its deadline has passed before the run ended.
+    unsent = r[r.status != "sent"]
+    deadline = (np.floor(unsent.dictated / MINUTES_PER_DAY) + unsent.target_days + 1) * MINUTES_PER_DAY
+    late_unsent = (deadline <= end).to_numpy(dtype=bool)
+    wdays = working_days_between(sent.dictated.to_numpy(), sent.sent.to_numpy(), open_days)
+    sent_target = sent.target_days.to_numpy()
+    unsent_target = unsent.target_days.to_numpy()
+    by_target = {}
+    for target in set(sent_target.tolist()) | set(unsent_target.tolist()):
+        s, u = sent_target == target, unsent_target == target
+        by_target[int(target)] = {"on_time": _count(day_gap[s] <= target),
+                                  "sent": _count(s), "late_unsent": _count(late_unsent[u])}
+    stages = stage_lengths(sent)
+    signed = r[r.validated.notna() & _has_doctor(r)]  # reports signed by modelled doctors
+    return {
+        "dictated": len(r), "sent": len(sent), "unsent": len(unsent),
+        "delay": [delay_days], "working_days": [np.asarray(wdays, dtype=float)],
+        "on_time": _count(day_gap <= sent_target), "late_unsent": _count(late_unsent),
+        "within": _count(delay_days <= WITHIN_DAYS),
+        "unsent_past_within": _count(unsent.dictated + WITHIN_DAYS * MINUTES_PER_DAY <= end),
+        "backlog": _count(reports.status_at_horizon[reports.dictated < horizon] != "sent"),
+        "targets_seen": {int(t) for t in r.target_days.unique()},
+        "by_target": by_target,
+        **{f"stage_{stage}": [stages[stage].to_numpy(dtype=float)] for stage in STAGES},
+        "doctor_minutes": ExactSum(signed.doctor_minutes.to_numpy(dtype=float)),
+    }
+
+
+def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]:
+    """``report_kpis`` from its pieces."""
+    delay = _values(p["delay"])
+    out = {
+        "reports_dictated": float(p["dictated"]),
+        "reports_sent": float(p["sent"]),
+        "reports_unfinished": float(p["unsent"]),
+        "report_delay_mean_days": _mean(delay),
+        "report_delay_median_days": _median(delay),
+        "report_delay_p90_days": _p90(delay),
+        "report_delay_mean_working_days": _mean(_values(p["working_days"])),
+        "report_on_time_share": _ratio(p["on_time"], p["sent"] + p["late_unsent"]),
+        f"report_within_{WITHIN_DAYS}d_share": _ratio(p["within"],
+                                                   p["sent"] + p["unsent_past_within"]),
+        "report_backlog": float(p["backlog"]),
+    }
+    for target in sorted(set(targets if targets is not None else p["targets_seen"])):
+        t = p["by_target"].get(int(target), {"on_time": 0, "sent": 0, "late_unsent": 0})
+        out[f"report_on_time_share_j{target}"] = _ratio(t["on_time"], t["sent"] + t["late_unsent"])
+    for stage in STAGES:
+        length = _values(p[f"stage_{stage}"])
+        out[f"stage_{stage}_mean_days"] = _mean(length)
+        out[f"stage_{stage}_median_days"] = _median(length)
+        out[f"stage_{stage}_p90_days"] = _p90(length)
+    out["doctor_minutes_per_report"] = p["doctor_minutes"].mean()
+    return out
+
+
 def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
                 open_days: np.ndarray, targets: list[int] | None = None,
                 end: float | None = None) -> dict[str, float]:
@@ -130,123 +297,189 @@ def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
     not cut at the horizon; those still unsent when the run stops are counted in
     ``reports_unfinished``. ``end`` is when the run stopped (default: the horizon).
     """
-    end = horizon if end is None else end
-    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
-    sent = r[r.status == "sent"]
-    delay_days = (sent.sent - sent.dictated) / MINUTES_PER_DAY
-    day_gap = np.floor(sent.sent / MINUTES_PER_DAY) - np.floor(sent.dictated / MINUTES_PER_DAY)
-    # An unsent report counts as late only once its deadline has passed before the run ended.
-    unsent = r[r.status != "sent"]
-    deadline = (np.floor(unsent.dictated / MINUTES_PER_DAY) + unsent.target_days + 1) * MINUTES_PER_DAY
-    late_unsent = deadline <= end
-    wdays = working_days_between(sent.dictated.to_numpy(), sent.sent.to_numpy(), open_days)
-    out = {
-        "reports_dictated": float(len(r)),
-        "reports_sent": float(len(sent)),
-        "reports_unfinished": float(len(unsent)),
-        "report_delay_mean_days": _mean(delay_days),
-        "report_delay_median_days": float(delay_days.median()) if len(sent) else float("nan"),
-        "report_delay_p90_days": _p90(delay_days),
-        "report_delay_mean_working_days": _mean(pd.Series(wdays)),
-        "report_on_time_share": _ratio((day_gap <= sent.target_days).sum(),
-                                       len(sent) + late_unsent.sum()),
-        f"report_within_{WITHIN_DAYS}d_share": _ratio((delay_days <= WITHIN_DAYS).sum(),
-                                                   len(sent) + (unsent.dictated + WITHIN_DAYS
-                                                                * MINUTES_PER_DAY <= end).sum()),
-        "report_backlog": float((reports.status_at_horizon[reports.dictated < horizon]
-                                 != "sent").sum()),
+    return report_finish(report_parts(reports, warmup, horizon, open_days, end), targets)
+
+
+def doctor_parts(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.DataFrame,
+                 warmup: float, horizon: float) -> dict:
+    """Pieces of ``doctor_kpis``."""
+    sit = sittings[(sittings.start >= warmup) & (sittings.start < horizon)]
+    return {
+        "minutes": ExactSum(_clip(signoffs, warmup, horizon).to_numpy(dtype=float)),
+        "used": ExactSum(sit.used.to_numpy(dtype=float)),
+        "available": ExactSum(sit.available.to_numpy(dtype=float)),
+        "rows": len(sittings) + len(signoffs),
+        "signoff_backlog": _count((reports.status_at_horizon == "awaiting_validation")
+                                  & (reports.dictated < horizon) & _has_doctor(reports)),
     }
-    for target in sorted(set(targets if targets is not None else r.target_days.unique())):
-        s, u = sent.target_days == target, unsent.target_days == target
-        out[f"report_on_time_share_j{target}"] = _ratio(
-            (day_gap[s] <= target).sum(), s.sum() + late_unsent[u].sum())
-    stages = stage_lengths(sent)
-    for stage in STAGES:
-        length = stages[stage]
-        out[f"stage_{stage}_mean_days"] = _mean(length)
-        out[f"stage_{stage}_median_days"] = float(length.median()) if len(length) else float("nan")
-        out[f"stage_{stage}_p90_days"] = _p90(length)
-    signed = r[r.validated.notna() & _has_doctor(r)]  # reports signed by modelled doctors
-    out["doctor_minutes_per_report"] = _mean(signed.doctor_minutes)
-    return out
+
+
+def doctor_finish(p: dict, warmup: float, horizon: float) -> dict[str, float]:
+    """``doctor_kpis`` from its pieces."""
+    weeks = (horizon - warmup) / (7 * MINUTES_PER_DAY)
+    modelled = p["rows"] > 0
+    return {
+        "doctor_hours_per_week": float(p["minutes"].value / 60 / weeks)
+        if modelled and weeks > 0 else float("nan"),
+        "sitting_use": _ratio(p["used"].value, p["available"].value),
+        "signoff_backlog": float(p["signoff_backlog"]) if modelled else float("nan"),
+    }
 
 
 def doctor_kpis(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.DataFrame,
                 warmup: float, horizon: float) -> dict[str, float]:
     """Doctor time on reports in the window: hours a week, sitting use, sign-off backlog."""
-    weeks = (horizon - warmup) / (7 * MINUTES_PER_DAY)
-    minutes = _clip(signoffs, warmup, horizon).sum()
-    sit = sittings[(sittings.start >= warmup) & (sittings.start < horizon)]
-    modelled = len(sittings) > 0 or len(signoffs) > 0
+    return doctor_finish(doctor_parts(signoffs, sittings, reports, warmup, horizon),
+                         warmup, horizon)
+
+
+def work_parts(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
+               warmup: float, horizon: float, categories: list[str],
+               pending: dict[int, list[float]] | None = None) -> dict:
+    """Pieces of ``work_kpis``.
+
+    ``interrupted_time_share`` needs, for each deferrable segment, whether its task was ever
+    interrupted, known once the task is final. ``pending`` carries the minutes of segments
+    whose task row has not been seen yet from one chunk to the next (the segments of a task
+    come in the same chunk as its row or earlier); without it the rows are complete.
+    """
+    pending = {} if pending is None else pending
+    minutes = _clip(segments, warmup, horizon)
+    urgent = segments.urgent.to_numpy(dtype=bool)
+    deferrable = minutes[~urgent]
+    item = segments.item_id.to_numpy()[~urgent]
+    task_ids = tasks.task_id.to_numpy()
+    hit_ids = task_ids[tasks.n_interruptions.to_numpy() > 0]
+    hit = ExactSum(deferrable.to_numpy(dtype=float)[np.isin(item, hit_ids)])
+    if pending:  # segments seen earlier whose task row is in this chunk
+        known, hits = set(task_ids.tolist()), set(hit_ids.tolist())
+        for key in [k for k in pending if k in known]:
+            values = pending.pop(key)
+            if key in hits:
+                hit.add(values)
+    wait = ~np.isin(item, task_ids)
+    for key, value in zip(item[wait].tolist(), deferrable.to_numpy(dtype=float)[wait].tolist()):
+        pending.setdefault(key, []).append(value)
+    n_int = _count((interruptions.time >= warmup) & (interruptions.time < horizon))
+    t = tasks[(~tasks.urgent) & (tasks.created >= warmup) & (tasks.created < horizon)]
+    done = t[t.status == "done"]
+    # The backlog is the deferrable work still open at the horizon (remaining work then).
+    backlog = tasks[tasks.remaining_at_horizon.notna() & (~tasks.urgent)]
     return {
-        "doctor_hours_per_week": float(minutes / 60 / weeks) if modelled and weeks > 0
-        else float("nan"),
-        "sitting_use": _ratio(sit.used.sum(), sit.available.sum()),
-        "signoff_backlog": float(((reports.status_at_horizon == "awaiting_validation")
-                                  & (reports.dictated < horizon) & _has_doctor(reports)).sum())
-        if modelled else float("nan"),
+        "interruptions": n_int,
+        "busy": ExactSum(minutes.to_numpy(dtype=float)),
+        "deferrable": ExactSum(deferrable.to_numpy(dtype=float)),
+        "hit": hit,
+        "done": len(done),
+        "done_interrupted": _count(done.n_interruptions > 0),
+        "tasks": len(t),
+        "resumption": ExactSum(t.resumption.to_numpy(dtype=float)),
+        "turnaround": ExactSum((done.finished - done.created).to_numpy(dtype=float)),
+        "backlog": len(backlog),
+        "backlog_remaining": ExactSum(backlog.remaining_at_horizon.to_numpy(dtype=float)),
+        "by_category": _group_sums([segments.category], minutes.to_numpy(dtype=float)),
     }
 
 
-def _mean(x: pd.Series) -> float:
-    return float(x.mean()) if len(x) else float("nan")
+def work_finish(p: dict, categories: list[str]) -> dict[str, float]:
+    """``work_kpis`` from its pieces."""
+    n_int, busy = p["interruptions"], p["busy"].value
+    out = {
+        "interruptions": float(n_int),
+        "interruptions_per_deferrable_hour": _ratio(n_int, p["deferrable"].value / 60),
+        "interruptions_per_worked_hour": _ratio(n_int, busy / 60),
+        "interrupted_task_share": _ratio(p["done_interrupted"], p["done"]),
+        "interrupted_time_share": _ratio(p["hit"].value, busy),
+        "resumption_hours": float(p["resumption"].value / 60),
+        "deferrable_turnaround_mean_min": p["turnaround"].mean(),
+        "tasks_unfinished": float(p["tasks"] - p["done"]),
+        "backlog_tasks": float(p["backlog"]),
+        "backlog_hours": float(p["backlog_remaining"].value / 60),
+        "busy_hours": float(busy / 60),
+    }
+    for cat in categories:
+        total = p["by_category"].get(cat)
+        out[f"share_{cat}"] = _ratio(total.value if total is not None else 0.0, busy)
+    return out
 
 
 def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
               warmup: float, horizon: float, categories: list[str]) -> dict[str, float]:
     """Interruptions, backlog and time shares per audit category."""
-    seg = segments.assign(minutes=_clip(segments, warmup, horizon))
-    busy = seg.minutes.sum()
-    deferrable = seg[~seg.urgent]
-    t = tasks[(~tasks.urgent) & (tasks.created >= warmup) & (tasks.created < horizon)]
-    done = t[t.status == "done"]
-    hit = set(tasks.task_id[tasks.n_interruptions > 0])
-    hit_time = deferrable.minutes[deferrable.item_id.isin(hit)].sum()
-    n_int = ((interruptions.time >= warmup) & (interruptions.time < horizon)).sum()
-    # The backlog is the deferrable work still open at the horizon (remaining work then).
-    backlog = tasks[tasks.remaining_at_horizon.notna() & (~tasks.urgent)]
-    out = {
-        "interruptions": float(n_int),
-        "interruptions_per_deferrable_hour": _ratio(n_int, deferrable.minutes.sum() / 60),
-        "interruptions_per_worked_hour": _ratio(n_int, busy / 60),
-        "interrupted_task_share": _ratio((done.n_interruptions > 0).sum(), len(done)),
-        "interrupted_time_share": _ratio(hit_time, busy),
-        "resumption_hours": float(t.resumption.sum() / 60),
-        "deferrable_turnaround_mean_min": float((done.finished - done.created).mean())
-        if len(done) else float("nan"),
-        "tasks_unfinished": float(len(t) - len(done)),
-        "backlog_tasks": float(len(backlog)),
-        "backlog_hours": float(backlog.remaining_at_horizon.sum() / 60),
-        "busy_hours": float(busy / 60),
-    }
-    by_cat = seg.groupby("category").minutes.sum()
-    for cat in categories:
-        out[f"share_{cat}"] = _ratio(by_cat.get(cat, 0.0), busy)
+    return work_finish(work_parts(tasks, segments, interruptions, warmup, horizon, categories),
+                       categories)
+
+
+def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
+                warmup: float, horizon: float) -> dict:
+    """Pieces of ``staff_rows``: per level and name, minutes on duty, busy (per category)
+    and interruptions; each secretary's team."""
+    pres = _clip(presence, warmup, horizon).to_numpy(dtype=float)
+    seg = _clip(segments, warmup, horizon).to_numpy(dtype=float)
+    ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]
+    teams = pd.concat([presence[["secretary", "team"]], segments[["secretary", "team"]]]) \
+        .drop_duplicates("secretary")
+    out: dict = {"team_of": dict(zip(teams.secretary.tolist(), teams.team.tolist()))}
+    for level, key in (("secretary", "secretary"), ("team", "team"), ("all", None)):
+        if key is None:
+            on_duty, busy = {ALL: ExactSum(pres)}, {ALL: ExactSum(seg)}
+            by_cat = {ALL: _group_sums([segments.category], seg)}
+            n_int = {ALL: len(ints)}
+        else:
+            on_duty = _group_sums([presence[key]], pres)
+            busy = _group_sums([segments[key]], seg)
+            by_cat: dict = {}
+            for (name, cat), total in _group_sums([segments[key], segments.category],
+                                                  seg).items():
+                by_cat.setdefault(name, {})[cat] = total
+            counts = ints[key].value_counts()
+            n_int = {name: int(n) for name, n in zip(counts.index.tolist(), counts.tolist())}
+        out[level] = {"on_duty": on_duty, "busy": busy, "by_category": by_cat,
+                      "interruptions": n_int}
     return out
 
 
-def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
-               warmup: float, horizon: float, categories: list[str]) -> pd.DataFrame:
-    """Utilisation, interruptions per on-duty hour and time shares per secretary, team, ALL."""
-    pres = presence.assign(minutes=_clip(presence, warmup, horizon))
-    seg = segments.assign(minutes=_clip(segments, warmup, horizon))
-    ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]
+def _group_sums(keys: list[pd.Series], values: np.ndarray) -> dict:
+    """``ExactSum`` of ``values`` per key (a tuple when there are several key columns);
+    rows with a missing key are left out, as ``groupby`` does."""
+    if not len(values):
+        return {}
+    combined = np.zeros(len(values), dtype=np.int64)
+    missing = np.zeros(len(values), dtype=bool)
+    uniques = []
+    for k in keys:
+        codes, labels = pd.factorize(k)
+        missing |= codes < 0
+        combined = combined * max(len(labels), 1) + codes
+        uniques.append(labels.tolist())
+    order = np.argsort(combined[~missing], kind="stable")
+    ordered = combined[~missing][order]
+    grouped = values[~missing][order]
+    cuts = np.flatnonzero(np.diff(ordered)) + 1
+    out = {}
+    for start, stop in zip([0, *cuts.tolist()], [*cuts.tolist(), len(ordered)]):
+        if start == stop:
+            continue
+        code, key = int(ordered[start]), []
+        for labels in reversed(uniques):
+            code, i = divmod(code, max(len(labels), 1))
+            key.append(labels[i])
+        out[key[0] if len(keys) == 1 else tuple(reversed(key))] = ExactSum(grouped[start:stop])
+    return out
+
+
+def staff_finish(p: dict, categories: list[str]) -> pd.DataFrame:
+    """``staff_rows`` from its pieces."""
     frames = []
-    for level, key in (("secretary", "secretary"), ("team", "team"), ("all", None)):
-        if key is None:
-            on_duty = pd.Series({ALL: pres.minutes.sum()})
-            busy = pd.Series({ALL: seg.minutes.sum()})
-            n_int = pd.Series({ALL: float(len(ints))})
-            by_cat = seg.groupby("category").minutes.sum().to_frame(ALL).T
-        else:
-            on_duty = pres.groupby(key).minutes.sum()
-            busy = seg.groupby(key).minutes.sum()
-            n_int = ints.groupby(key).size().astype(float)
-            by_cat = seg.pivot_table(index=key, columns="category", values="minutes",
-                                     aggfunc="sum", fill_value=0.0)
-        names = sorted(set(on_duty.index) | set(busy.index))
-        on_duty, busy = on_duty.reindex(names, fill_value=0.0), busy.reindex(names, fill_value=0.0)
-        n_int = n_int.reindex(names, fill_value=0.0)
+    for level in ("secretary", "team", "all"):
+        q = p[level]
+        names = sorted(set(q["on_duty"]) | set(q["busy"]))
+        on_duty = pd.Series([q["on_duty"][n].value if n in q["on_duty"] else 0.0 for n in names],
+                            index=names, dtype=float)
+        busy = pd.Series([q["busy"][n].value if n in q["busy"] else 0.0 for n in names],
+                         index=names, dtype=float)
+        n_int = pd.Series([float(q["interruptions"].get(n, 0)) for n in names], index=names,
+                          dtype=float)
         out = pd.DataFrame({"level": level, "name": names, "on_duty_hours": on_duty.to_numpy() / 60,
                             "busy_hours": busy.to_numpy() / 60,
                             "utilisation": (busy / on_duty.where(on_duty > 0)).to_numpy(),
@@ -255,16 +488,92 @@ def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
                                 (n_int / (on_duty.where(on_duty > 0) / 60)).to_numpy(),
                             "interruptions_per_worked_hour":
                                 (n_int / (busy.where(busy > 0) / 60)).to_numpy()})
-        by_cat = by_cat.reindex(index=names, columns=categories, fill_value=0.0)
         for cat in categories:
-            out[f"share_{cat}"] = (by_cat[cat] / busy.where(busy > 0)).to_numpy()
+            minutes = pd.Series([q["by_category"].get(n, {}).get(cat, ExactSum()).value
+                                 for n in names], index=names, dtype=float)
+            out[f"share_{cat}"] = (minutes / busy.where(busy > 0)).to_numpy()
         frames.append(out)
-    team_of = pd.concat([presence[["secretary", "team"]], segments[["secretary", "team"]]]) \
-        .drop_duplicates("secretary").set_index("secretary").team
     rows = pd.concat(frames, ignore_index=True)
+    team_of = p["team_of"]
     rows.insert(2, "team", [team_of.get(n, n) if lvl == "secretary" else n
                             for lvl, n in zip(rows.level, rows.name)])
     return rows
+
+
+def staff_rows(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
+               warmup: float, horizon: float, categories: list[str]) -> pd.DataFrame:
+    """Utilisation, interruptions per on-duty hour and time shares per secretary, team, ALL."""
+    return staff_finish(staff_parts(presence, segments, interruptions, warmup, horizon),
+                        categories)
+
+
+DEPARTMENT_TABLES = ("calls", "visits", "reports", "signoffs", "sittings", "tasks", "segments",
+                     "interruptions")
+
+
+def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,
+                     sl_minutes: float, open_days: np.ndarray, categories: list[str],
+                     departments: list[str], end: float | None = None,
+                     pending: dict[str, dict[int, list[float]]] | None = None,
+                     all_from_departments: bool = False) -> dict:
+    """Pieces of ``department_rows``, per department and ``ALL`` (``pending``: see
+    ``work_parts``, one per department).
+
+    ``all_from_departments``: the pieces of ``ALL`` merged from those of every department
+    present (the same figures, every piece being additive; one pass fewer over the rows).
+    """
+    pending = {} if pending is None else pending
+    if all_from_departments:
+        present = set(departments)
+        for name in DEPARTMENT_TABLES:
+            present |= set(tables[name].department.unique().tolist())
+        names = sorted(present)
+    else:
+        names = [ALL, *departments]
+    out = {}
+    for dept in names:
+        if dept == ALL:
+            t = tables
+        else:
+            t = {name: tables[name][tables[name].department == dept]
+                 for name in DEPARTMENT_TABLES}
+        out[dept] = {
+            "calls": call_parts(t["calls"], warmup, sl_minutes, horizon),
+            "visits": visit_parts(t["visits"], warmup, horizon),
+            "reports": report_parts(t["reports"], warmup, horizon, open_days, end),
+            "doctors": doctor_parts(t["signoffs"], t["sittings"], t["reports"], warmup, horizon),
+            "work": work_parts(t["tasks"], t["segments"], t["interruptions"], warmup, horizon,
+                               categories, pending.setdefault(dept, {})),
+        }
+    if all_from_departments:
+        every: dict = {}
+        for dept in names:
+            merge_parts(every, out[dept])
+        out = {ALL: every, **{d: out[d] for d in departments}}
+    return out
+
+
+def department_finish(parts: dict, staff: pd.DataFrame, warmup: float, horizon: float,
+                      categories: list[str], departments: list[str],
+                      targets: list[int] | None) -> pd.DataFrame:
+    """``department_rows`` from its pieces and the staff rows."""
+    all_row = staff[staff.level == "all"].iloc[0]
+    rows = []
+    for dept in [ALL, *departments]:
+        p = parts[dept]
+        row: dict[str, object] = {"department": dept}
+        row.update(call_finish(p["calls"]))
+        row.update(visit_finish(p["visits"]))
+        row.update(report_finish(p["reports"], targets))
+        row.update(doctor_finish(p["doctors"], warmup, horizon))
+        row.update(work_finish(p["work"], categories))
+        # Staff belong to teams, not departments: on-duty figures only for the whole group.
+        row["utilisation"] = all_row.utilisation if dept == ALL else float("nan")
+        row["interruptions_per_hour"] = (all_row.interruptions_per_hour if dept == ALL
+                                         else float("nan"))
+        row["on_duty_hours"] = all_row.on_duty_hours if dept == ALL else float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: float,
@@ -282,45 +591,58 @@ def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: flo
     if staff is None:
         staff = staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
                            warmup, horizon, categories)
-    all_row = staff[staff.level == "all"].iloc[0]
-    rows = []
-    for dept in [ALL, *departments]:
-        pick = (lambda df: df) if dept == ALL else (lambda df, d=dept: df[df.department == d])
-        row: dict[str, object] = {"department": dept}
-        row.update(call_kpis(pick(tables["calls"]), warmup, sl_minutes, horizon))
-        row.update(visit_kpis(pick(tables["visits"]), warmup, horizon))
-        row.update(report_kpis(pick(tables["reports"]), warmup, horizon, open_days, targets, end))
-        row.update(doctor_kpis(pick(tables["signoffs"]), pick(tables["sittings"]),
-                               pick(tables["reports"]), warmup, horizon))
-        row.update(work_kpis(pick(tables["tasks"]), pick(tables["segments"]),
-                             pick(tables["interruptions"]), warmup, horizon, categories))
-        # Staff belong to teams, not departments: on-duty figures only for the whole group.
-        row["utilisation"] = all_row.utilisation if dept == ALL else float("nan")
-        row["interruptions_per_hour"] = (all_row.interruptions_per_hour if dept == ALL
-                                         else float("nan"))
-        row["on_duty_hours"] = all_row.on_duty_hours if dept == ALL else float("nan")
-        rows.append(row)
-    return pd.DataFrame(rows)
+    parts = department_parts(tables, warmup, horizon, sl_minutes, open_days, categories,
+                             departments, end)
+    return department_finish(parts, staff, warmup, horizon, categories, departments, targets)
 
 
-def hourly_pickup(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
-    """Offered and answered first-leg calls per department and hour of day."""
+def hourly_parts(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
+    """Pieces of ``hourly_pickup``: offered and answered per department and hour."""
     c = calls[(calls.arrival >= warmup) & (calls.arrival < horizon) & (calls.leg == "first")]
     c = c[c.outcome.isin(["answered", "abandoned", "cut_off"])]
     hour = ((c.arrival % MINUTES_PER_DAY) // 60).astype(int)
     g = c.assign(hour=hour, answered_flag=(c.outcome == "answered")).groupby(["department", "hour"])
-    out = g.agg(offered=("answered_flag", "size"), answered=("answered_flag", "sum")).reset_index()
+    return {"counts": [g.agg(offered=("answered_flag", "size"),
+                             answered=("answered_flag", "sum")).reset_index()]}
+
+
+def hourly_finish(p: dict) -> pd.DataFrame:
+    """``hourly_pickup`` from its pieces."""
+    counts = [c for c in p["counts"] if len(c)] or p["counts"][:1]
+    out = counts[0] if len(counts) == 1 else (
+        pd.concat(counts, ignore_index=True).groupby(["department", "hour"])
+        .agg(offered=("offered", "sum"), answered=("answered", "sum")).reset_index())
     tot = out.groupby("hour")[["offered", "answered"]].sum().reset_index().assign(department=ALL)
     return pd.concat([tot, out], ignore_index=True)[["department", "hour", "offered", "answered"]]
 
 
-def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
-    """Delay and stage lengths in calendar days of each report of the window that was sent."""
+def hourly_pickup(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
+    """Offered and answered first-leg calls per department and hour of day."""
+    return hourly_finish(hourly_parts(calls, warmup, horizon))
+
+
+def delay_parts(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
+    """Pieces of ``report_delays``: the rows of the chunk's sent reports, with their ids."""
     r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)
                 & (reports.status == "sent")]
     stages = stage_lengths(r)
-    return pd.DataFrame({"department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
-                         "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
-                         "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
-                         **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
-                         "doctor_minutes": r.doctor_minutes.to_numpy()})
+    return {"rows": [pd.DataFrame({
+        "report_id": r.report_id.to_numpy(),
+        "department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
+        "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
+        "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
+        **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
+        "doctor_minutes": r.doctor_minutes.to_numpy()})]}
+
+
+def delay_finish(p: dict) -> pd.DataFrame:
+    """``report_delays`` from its pieces, in report order."""
+    rows = [r for r in p["rows"] if len(r)] or p["rows"][:1]
+    out = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
+    out = out.sort_values("report_id", kind="stable", ignore_index=True)
+    return out.drop(columns="report_id")
+
+
+def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
+    """Delay and stage lengths in calendar days of each report of the window that was sent."""
+    return delay_finish(delay_parts(reports, warmup, horizon))

@@ -1,4 +1,9 @@
-"""One replication of a scenario: build the secretariats, run the clock, return the records."""
+"""One replication of a scenario: build the secretariats, run the clock, return the records.
+
+Given a ``sink``, the records that can no longer change are handed to it as the run goes
+(checked each midnight, ``Recorder.flush``) and dropped, so memory does not grow with the
+horizon; otherwise they are kept and returned as tables at the end.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import simpy
 from simulation.engine.context import Context, OpeningHours
 from simulation.engine.demand import CallLine, Desk, TaskSource
 from simulation.engine.doctors import SignOff
-from simulation.engine.records import Recorder, report_status
+from simulation.engine.records import Recorder, Sink, report_status
 from simulation.engine.report_pipeline import ReportPipeline
 from simulation.engine.secretariat import Secretariat
 from simulation.engine.secretary import Secretary
@@ -33,12 +38,18 @@ from simulation.scenario.schema import (
     WalkInStream,
 )
 
+FLUSH_ROWS = 20_000  # records held before the final ones are handed over (a few MiB)
+
 
 class Model:
     """The secretariats of a scenario for one replication (seed, replication number)."""
 
-    def __init__(self, scenario: Scenario, seed: int, replication: int = 0):
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0,
+                 sink: Sink | None = None, flush_rows: int = FLUSH_ROWS):
         cal = scenario.calendar
+        self.sink = sink
+        self.flush_rows = flush_rows
+        self.horizon_noted = False
         self.warmup = cal.warmup_days * MINUTES_PER_DAY
         self.horizon = cal.horizon_days * MINUTES_PER_DAY
         # Everything (arrivals, shifts, sittings) is drawn over the horizon plus the follow-up,
@@ -125,6 +136,8 @@ class Model:
         for signoff in self.signoffs.values():
             signoff.start()
         self.env.process(self._closing_bell())
+        if self.sink is not None:
+            self.env.process(self._hand_over())
         stop = self.env.event()
         self.env.process(self._follow_up(stop))
         with _lenient_gc():
@@ -135,7 +148,17 @@ class Model:
         for src in self.sources:
             if isinstance(src, CallLine):
                 src.close_books(now)
-        return self.recorder.tables(now, self.warmup, self.horizon)
+        if self.sink is None:
+            return self.recorder.tables(now, self.warmup, self.horizon)
+        self.recorder.flush_all(self.sink, now, self.warmup, self.horizon)
+        return {}
+
+    def _hand_over(self):
+        """Each midnight, hand the final records to the sink once enough are held."""
+        env = self.env
+        while True:
+            yield env.timeout(MINUTES_PER_DAY - env.now % MINUTES_PER_DAY)
+            self.recorder.flush(self.sink, self.flush_rows, set_status=not self.horizon_noted)
 
     def _follow_up(self, stop: simpy.Event):
         """At the horizon, note what is open; then stop once the window's work is done.
@@ -153,8 +176,12 @@ class Model:
         stop.succeed()
 
     def _note_open_work(self) -> list:
-        """Record the state at the horizon (backlog KPIs); return the window's open work."""
+        """Record the state at the horizon (backlog KPIs); return the window's open work.
+
+        Only records still held are looked at: those handed over already are done tasks
+        and sent reports (whose status at the horizon was set then)."""
         now = self.env.now
+        self.horizon_noted = True
         in_progress = {id(sec.current): sec for sec in self.secretaries
                        if sec.current is not None and sec.state != "off"}
         open_work: list = []
@@ -217,6 +244,9 @@ def _lenient_gc() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def simulate(scenario: Scenario, seed: int, replication: int = 0) -> dict[str, pd.DataFrame]:
-    """Records of one replication of ``scenario``."""
-    return Model(scenario, seed, replication).run()
+def simulate(scenario: Scenario, seed: int, replication: int = 0,
+             sink: Sink | None = None, flush_rows: int = FLUSH_ROWS) -> dict[str, pd.DataFrame]:
+    """Records of one replication of ``scenario``: its event tables, or, given a ``sink``,
+    chunks of them handed to ``sink(table_name, rows)`` during the run (whole tables: see
+    ``engine.records.assemble``) and an empty dict returned."""
+    return Model(scenario, seed, replication, sink, flush_rows).run()

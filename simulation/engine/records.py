@@ -1,6 +1,10 @@
-"""What one replication leaves behind: event records, turned into tables at the end.
+"""What one replication leaves behind: event records, turned into tables.
 
-Processes only append here; KPIs are computed later from the tables (``analysis.kpis``).
+Processes only append here. Either every record is kept and turned into tables at the end
+(``Recorder.tables``), or the records that can no longer change are handed over as table
+chunks during the run and dropped (``Recorder.flush``, to a sink the caller gives
+``engine.model.simulate``; ``assemble`` puts chunks back together into the same tables).
+KPIs are computed from the tables or the chunks (``analysis.kpis``, ``analysis.streaming``).
 Tables: calls (one row per attempt), visits, tasks (all non-call, non-visit work),
 reports, segments (every stretch of work by a secretary), interruptions, presence
 (on-duty intervals as worked, overtime included), absences, lines (queue areas), signoffs
@@ -11,11 +15,12 @@ period (one row: end of the warm-up, horizon, and when the follow-up stopped the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Protocol
 
 import pandas as pd
 
-from simulation.engine.work import WAITING, CallAttempt, Report, Visit, WorkItem
+from simulation.engine.work import DONE, WAITING, CallAttempt, Report, Visit, WorkItem
 
 
 class Secretary(Protocol):
@@ -67,50 +72,131 @@ class Recorder:
     def tables(self, end: float, warmup: float = 0.0,
                horizon: float | None = None) -> dict[str, pd.DataFrame]:
         """Every record as a typed DataFrame; open work gets its status at the end of the run."""
-        rows = {
-            "calls": [(c.id, f"{c.department}:{c.stream}:{c.index}", c.caller, c.attempt,
-                       c.leg, c.department, c.stream, c.category,
-                       c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
-                       c.answered, c.ended, c.secretary, c.service, c.worked, c.patience,
-                       c.transferred, c.redial_at)
-                      for c in self.calls],
-            "visits": [(v.id, f"{v.department}:{v.stream}:{v.index}", v.department, v.stream,
-                        v.category, v.arrival,
-                        "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
-                        v.secretary, v.worked) for v in self.visits],
-            "tasks": [(t.id, t.key, t.kind, t.department, t.stream, t.category, t.urgent,
-                       t.created, t.first_start, t.finished, t.nominal, t.worked, t.resumption,
-                       t.n_interruptions,
-                       "done" if not math.isnan(t.finished) else "backlog", t.work + t.resume_left,
-                       t.secretary, t.ref.id if isinstance(t.ref, Report) else -1,
-                       t.remaining_at_horizon)
-                      for t in self.tasks],
-            "reports": [(r.id, f"{r.department}:{r.stream}:{r.index}", r.department, r.stream,
-                         r.mode, r.dictated, r.typing_started,
-                         r.typed, r.validated, r.sent, r.target_days, report_status(r),
-                         r.doctor, r.doctor_minutes, r.reworks, r.status_at_horizon)
-                        for r in self.reports],
-            "segments": self.segments,
-            "interruptions": self.interruptions,
-            "presence": self.presence_rows,
-            "absences": self.absences,
-            "lines": self.lines,
-            "signoffs": self.signoffs,
-            "sittings": self.sittings,
-            "period": [(warmup, end if horizon is None else horizon, end)],
-        }
-        frames = {name: pd.DataFrame(rows[name], columns=list(SCHEMAS[name]))
-                  .astype(SCHEMAS[name]) for name in TABLES}
-        # Missing values are nulls (no '' or -1 placeholders), so they read as missing
-        # in pandas, Arrow and SQL alike.
-        for name, columns in NULLABLE.items():
-            df = frames[name]
-            for col in columns:
-                if df[col].dtype == _I:
-                    df[col] = df[col].astype("Int64").mask(df[col] < 0)
-                else:
-                    df[col] = df[col].mask(df[col] == "")
-        return frames
+        return {name: _frame(name, self._rows(name, end, warmup, horizon)) for name in TABLES}
+
+    def _rows(self, name: str, end: float = 0.0, warmup: float = 0.0,
+              horizon: float | None = None, records: list | None = None) -> list[tuple]:
+        """The rows of table ``name``: of ``records`` (default: every record held)."""
+        if name == "period":
+            return [(warmup, end if horizon is None else horizon, end)]
+        held = getattr(self, _HELD[name]) if records is None else records
+        build = _ROW.get(name)
+        return held if build is None else [build(x) for x in held]
+
+    # ---------------------------------------------------------- handing records over
+    def flush(self, sink: Sink, min_rows: int = 0, set_status: bool = False) -> None:
+        """Hand the records that can no longer change to ``sink`` (one DataFrame per table,
+        ``SCHEMAS`` columns) and drop them, once at least ``min_rows`` records are held.
+
+        Final: a caller's attempts once he is no longer in the system (his last attempt has
+        ended and no redial is scheduled: all his attempts go together), a visit once it has
+        ended, a task once done, a report once sent; every appended tuple (segments,
+        interruptions, presence...). ``set_status``: the horizon has not been reached yet,
+        so the reports handed over get their status at the horizon now (``sent``, as
+        ``Model._note_open_work`` would set it). Tuples go first, so the segments of a task
+        never come after its row.
+        """
+        if sum(len(getattr(self, held)) for held in _HELD.values()) < max(min_rows, 1):
+            return  # too few records held to be worth a chunk
+        final: dict[str, list] = {}
+        keep: dict[str, list] = {}
+        last: dict[int, CallAttempt] = {}
+        for c in self.calls:
+            last[c.caller] = c
+        done = {k for k, c in last.items() if c.ended == c.ended and c.redial_at != c.redial_at}
+        tests = {"calls": lambda c: c.caller in done,
+                 "visits": lambda v: v.ended == v.ended,
+                 "tasks": lambda t: t.status == DONE,
+                 "reports": lambda r: r.sent == r.sent and not r.in_rework}
+        for name, test in tests.items():
+            final[name], keep[name] = [], []
+            for x in getattr(self, _HELD[name]):
+                (final if test(x) else keep)[name].append(x)
+        if set_status:
+            for r in final["reports"]:
+                r.status_at_horizon = report_status(r)
+        for name in _TUPLES:
+            rows = getattr(self, _HELD[name])
+            if rows:
+                setattr(self, _HELD[name], [])
+                sink(name, _frame(name, rows))
+        for name in tests:
+            setattr(self, _HELD[name], keep[name])
+            if final[name]:
+                sink(name, _frame(name, self._rows(name, records=final[name])))
+
+    def flush_all(self, sink: Sink, end: float, warmup: float = 0.0,
+                  horizon: float | None = None) -> None:
+        """At the end of the run: hand everything still held to ``sink`` (every table, even
+        empty) and drop it."""
+        for name in (*_TUPLES, "calls", "visits", "tasks", "reports", "period"):
+            sink(name, _frame(name, self._rows(name, end, warmup, horizon)))
+            if name != "period":
+                setattr(self, _HELD[name], [])
+
+
+Sink = Callable[[str, pd.DataFrame], None]
+"""Where the records go during a run: ``sink(table_name, rows)``."""
+
+_HELD = {"calls": "calls", "visits": "visits", "tasks": "tasks", "reports": "reports",
+         "segments": "segments", "interruptions": "interruptions", "presence": "presence_rows",
+         "absences": "absences", "lines": "lines", "signoffs": "signoffs",
+         "sittings": "sittings"}
+_TUPLES = ("absences", "presence", "segments", "interruptions", "signoffs", "sittings", "lines")
+_ROW: dict[str, Callable] = {
+    "calls": lambda c: (c.id, f"{c.department}:{c.stream}:{c.index}", c.caller, c.attempt,
+                        c.leg, c.department, c.stream, c.category,
+                        c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
+                        c.answered, c.ended, c.secretary, c.service, c.worked, c.patience,
+                        c.transferred, c.redial_at),
+    "visits": lambda v: (v.id, f"{v.department}:{v.stream}:{v.index}", v.department, v.stream,
+                         v.category, v.arrival,
+                         "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
+                         v.secretary, v.worked),
+    "tasks": lambda t: (t.id, t.key, t.kind, t.department, t.stream, t.category, t.urgent,
+                        t.created, t.first_start, t.finished, t.nominal, t.worked, t.resumption,
+                        t.n_interruptions,
+                        "done" if not math.isnan(t.finished) else "backlog",
+                        t.work + t.resume_left,
+                        t.secretary, t.ref.id if isinstance(t.ref, Report) else -1,
+                        t.remaining_at_horizon),
+    "reports": lambda r: (r.id, f"{r.department}:{r.stream}:{r.index}", r.department, r.stream,
+                          r.mode, r.dictated, r.typing_started,
+                          r.typed, r.validated, r.sent, r.target_days, report_status(r),
+                          r.doctor, r.doctor_minutes, r.reworks, r.status_at_horizon),
+}
+# Tables whose rows are handed over out of order (a record is final when it is, not when
+# the records before it are): their id column puts them back in creation order.
+ID_COLUMNS = {"calls": "call_id", "visits": "visit_id", "tasks": "task_id",
+              "reports": "report_id"}
+
+
+def _frame(name: str, rows: list[tuple]) -> pd.DataFrame:
+    """Rows of table ``name`` as a DataFrame with its column types."""
+    df = pd.DataFrame(rows, columns=list(SCHEMAS[name])).astype(SCHEMAS[name])
+    # Missing values are nulls (no '' or -1 placeholders), so they read as missing
+    # in pandas, Arrow and SQL alike.
+    for col in NULLABLE.get(name, ()):
+        if df[col].dtype == _I:
+            df[col] = df[col].astype("Int64").mask(df[col] < 0)
+        else:
+            df[col] = df[col].mask(df[col] == "")
+    return df
+
+
+def assemble(chunks: dict[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """The event tables of a run from the chunks handed over (``Recorder.flush``): the same
+    rows, order and column types as ``Recorder.tables`` at the end of the run."""
+    out = {}
+    for name in TABLES:
+        frames = chunks.get(name, [])
+        rows = [f for f in frames if len(f)] or frames[-1:]
+        df = (rows[0] if len(rows) == 1 else
+              pd.concat(rows, ignore_index=True) if rows else _frame(name, []))
+        if name in ID_COLUMNS and len(rows) > 1:
+            df = df.sort_values(ID_COLUMNS[name], kind="stable", ignore_index=True)
+        out[name] = df.reset_index(drop=True)
+    return out
 
 
 _S, _F, _I, _B = "str", "float64", "int64", "bool"

@@ -16,7 +16,9 @@ import pandas as pd
 from simulation.analysis import kpis
 from simulation.analysis.events import with_calendar_columns
 from simulation.analysis.stats import summarise
-from simulation.engine.model import simulate, with_follow_up
+from simulation.analysis.streaming import BATCH_ROWS, KpiAccumulator
+from simulation.engine.model import FLUSH_ROWS, simulate, with_follow_up
+from simulation.engine.records import SCHEMAS, assemble
 from simulation.engine.staff import open_day_mask
 from simulation.runs.executors import Executor, ExecutorStopped, SerialExecutor
 from simulation.scenario.calendar import MINUTES_PER_DAY
@@ -76,10 +78,18 @@ def report_targets(scenario: Scenario) -> list[int]:
                    for s in d.streams.values() if isinstance(s, DictationStream)})
 
 
-def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True) -> Replication:
-    """Run one replication and compute its KPI tables."""
+def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True,
+              flush_rows: int = FLUSH_ROWS, batch_rows: int = BATCH_ROWS) -> Replication:
+    """Run one replication and compute its KPI tables.
+
+    The KPIs are accumulated from the records the engine hands over during the run
+    (``analysis.streaming``), so memory does not grow with the horizon; with ``events``
+    the chunks are also kept and assembled into the event tables (the KPIs are the same
+    either way, and the same as ``analysis.kpis`` on the event tables). ``flush_rows``:
+    records the engine holds before handing the final ones over; ``batch_rows``: rows the
+    accumulator buffers before reducing them (small values test the chunking).
+    """
     t0 = time.perf_counter()
-    tables = simulate(scenario, seed, replication)
     cal = scenario.calendar
     warmup = cal.warmup_days * MINUTES_PER_DAY
     horizon = cal.horizon_days * MINUTES_PER_DAY
@@ -87,23 +97,28 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
     run_calendar = with_follow_up(scenario).calendar
     end = run_calendar.horizon_days * MINUTES_PER_DAY
     cats = categories_of(scenario)
-    staff = kpis.staff_rows(tables["presence"], tables["segments"], tables["interruptions"],
-                            warmup, horizon, cats)
-    dept_rows = kpis.department_rows(tables, warmup, horizon,
-                                     scenario.kpis.service_level_seconds / 60,
-                                     open_day_mask(with_follow_up(scenario)), cats,
-                                     list(scenario.departments), staff,
-                                     report_targets(scenario), end)
-    hourly = kpis.hourly_pickup(tables["calls"], warmup, horizon)
-    delays = kpis.report_delays(tables["reports"], warmup, horizon)
+    acc = KpiAccumulator(warmup, horizon, scenario.kpis.service_level_seconds / 60,
+                         open_day_mask(with_follow_up(scenario)), cats,
+                         list(scenario.departments), report_targets(scenario), end, SCHEMAS,
+                         batch_rows)
+    chunks: dict[str, list[pd.DataFrame]] | None = {} if events else None
+
+    def sink(name: str, rows: pd.DataFrame) -> None:
+        acc.add(name, rows)
+        if chunks is not None:
+            chunks.setdefault(name, []).append(rows)
+
+    simulate(scenario, seed, replication, sink=sink, flush_rows=flush_rows)
+    dept_rows, staff, hourly, delays = acc.result()
     for df in (dept_rows, staff, hourly, delays):
         df.insert(0, "replication", replication)
-    if events:
-        tables = with_calendar_columns(tables, cal.start_weekday)
+    tables = None
+    if chunks is not None:
+        tables = with_calendar_columns(assemble(chunks), cal.start_weekday)
         for df in tables.values():
             df.insert(0, "replication", replication)
-    return Replication(replication, dept_rows, staff, hourly, delays,
-                       tables if events else None, time.perf_counter() - t0)
+    return Replication(replication, dept_rows, staff, hourly, delays, tables,
+                       time.perf_counter() - t0)
 
 
 def run(
