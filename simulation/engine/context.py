@@ -11,6 +11,7 @@ import itertools
 import math
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from simulation.engine.draws import ResumptionRows
 from simulation.engine.records import Recorder
@@ -18,6 +19,30 @@ from simulation.engine.secretariat import Secretariat, rank_of
 from simulation.engine.seeding import RandomStreams
 from simulation.engine.work import WorkItem
 from simulation.scenario.schema import Calendar, InterruptionPolicy
+
+
+class Callback:
+    """A SimPy event that calls ``fn(event)`` when the clock reaches it, with no process.
+
+    Scheduled with ``env.schedule`` exactly where the ``Timeout`` (or a process's start or
+    interruption) it replaces would be, so the order of simultaneous events is unchanged;
+    it saves the process switch (generator, ``Process._resume``, ``Interrupt`` exceptions).
+    ``callbacks`` is emptied to cancel it.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True  # read by ``Environment.step``
+
+    def __init__(self, fn):
+        self.callbacks = [fn]
+
+
+def call_at(env: simpy.Environment, delay: float, fn, urgent: bool = False) -> Callback:
+    """Schedule ``fn(event)`` in ``delay`` minutes (as ``env.timeout(delay)`` would, or as a
+    process start or interruption does when ``urgent``); return the event."""
+    event = Callback(fn)
+    env.schedule(event, URGENT if urgent else NORMAL, delay)
+    return event
 
 
 class OpeningHours:
@@ -95,21 +120,46 @@ class Context:
 
 
 class ScheduledArrivals:
-    """Releases a stream's pre-drawn arrival times one by one (one SimPy process)."""
+    """Releases a stream's pre-drawn arrival times one by one.
+
+    A chain of callbacks that schedules the same events in the same order as the process
+    it replaces (``for i, t in enumerate(times): if t > now: yield env.timeout(t - now);
+    arrive(i)``): an urgent start at time 0, then one timeout per distinct arrival time.
+    """
 
     ctx: Context
     times: object  # sorted numpy array of minutes
+    _BLOCK = 1024  # arrival times converted to Python floats this many at a time
 
     def start(self) -> None:
         """Begin releasing arrivals when the clock runs."""
-        self.ctx.env.process(self._release())
+        self._next = 0
+        self._block: list[float] = []
+        self._block_start = 0
+        call_at(self.ctx.env, 0, self._release, urgent=True)
 
-    def _release(self):
-        env = self.ctx.env
-        for i, t in enumerate(self.times):
-            if t > env.now:
-                yield env.timeout(t - env.now)
+    def _release(self, _event=None) -> None:
+        env, i, n = self.ctx.env, self._next, len(self.times)
+        block, first = self._block, self._block_start
+        while i < n:
+            if i - first >= len(block):
+                first = self._block_start = i
+                block = self._block = self.times[i:i + self._BLOCK].tolist()
+            t = block[i - first]
+            now = env.now
+            if t > now:
+                self._next = i
+                env.schedule(Callback(self._due), NORMAL, t - now)
+                return
             self.arrive(i)
+            i += 1
+        self._next = n
+
+    def _due(self, _event) -> None:
+        i = self._next
+        self.arrive(i)
+        self._next = i + 1
+        self._release()
 
     def arrive(self, i: int) -> None:
         """Arrival number ``i`` happens now."""

@@ -15,14 +15,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
-from simulation.engine.secretariat import DEFERRABLE, IDLE, OFF, URGENT, Secretariat
+from simulation.engine.context import Callback, call_at
+from simulation.engine.secretariat import DEFERRABLE, IDLE, OFF, Secretariat
+from simulation.engine.secretariat import URGENT as URGENT_WORK
 from simulation.engine.work import DONE, IN_SERVICE, WAITING, WorkItem
 
 if TYPE_CHECKING:
     from simulation.engine.records import Recorder
 
 _EPS = 1e-9
+# What she waits for (``Secretary._waiting``): her shift, the end of her idle time, the end
+# of urgent work, the end of a stretch of deferrable work.
+_SHIFT, _IDLE, _URGENT, _WORK = "shift", "idle", "urgent", "work"
 
 
 class Secretary:
@@ -51,7 +57,11 @@ class Secretary:
         self.next_item: WorkItem | None = None
         self.wake_pending = False
         self.secretariat: Secretariat | None = None
-        self.process: simpy.Process | None = None
+        self._k = 0  # next on-duty period in her plan
+        self._waiting: str | None = None  # what she waits for (_SHIFT, _IDLE, ...)
+        self._wait: Callback | None = None  # ... the event she waits on
+        self._work_factor = 1.0  # specialty factor of the work in progress
+        self._run = 0.0  # minutes of the stretch of deferrable work in progress
 
     def add_queue(self, rank: int, queue: list) -> None:
         """Make a queue hers, at its rank (queues of one rank are scanned together)."""
@@ -65,7 +75,7 @@ class Secretary:
     def start(self, secretariat: Secretariat) -> None:
         """Start her working life in the simulation."""
         self.secretariat = secretariat
-        self.process = self.env.process(self.working_life())
+        call_at(self.env, 0, self._begin, urgent=True)
 
     # ------------------------------------------------------------ called by the dispatcher
     def assign(self, item: WorkItem, secretariat: Secretariat) -> None:
@@ -76,35 +86,97 @@ class Secretary:
             secretariat.submit(self.next_item)
         else:
             self.wake_pending = True
-            self.process.interrupt()
+            self.env.schedule(Callback(self._woken), URGENT, 0)
         self.next_item = item
-        self.state = URGENT if item.urgent else DEFERRABLE
+        self.state = URGENT_WORK if item.urgent else DEFERRABLE
         item.status = IN_SERVICE
 
-    # ------------------------------------------------------------ the process
-    def working_life(self):
-        """The SimPy process: each on-duty period, take work until it ends."""
-        env = self.env
-        for start, end in self.plan:
-            if env.now < start:
-                yield env.timeout(start - env.now)
+    # ------------------------------------------------------------ her working life
+    # A state machine driven by SimPy events. It schedules the very events the process it
+    # replaces scheduled, in the same order and with the same priorities (an urgent start,
+    # a timeout per wait, an urgent wake-up where the process was interrupted), so the
+    # order of simultaneous events is unchanged; it only saves the process switches.
+    #
+    #   for start, end in plan:                      _periods
+    #       wait until start                         _shift_starts
+    #       while True:                              _duty
+    #           item = next work, or                 _take_next
+    #               wait idle until end              _idle_ends / _woken
+    #               (woken: next item; else leave)
+    #           work on it (one timeout; deferrable  _work_on, _urgent_done,
+    #               work may be interrupted)         _work_ends / _woken
+    #       leave                                    _leave
+    def _begin(self, _event=None) -> None:
+        self._k = 0
+        self._periods()
+
+    def _periods(self) -> None:
+        """From the end of an on-duty period: wait for the next one (or start it now)."""
+        env, plan = self.env, self.plan
+        while self._k < len(plan):
+            start, end = plan[self._k]
+            self._k += 1
+            now = env.now
+            if now < start:
+                self.period_end = end
+                self._waiting = _SHIFT
+                self._wait = event = Callback(self._shift_starts)
+                env.schedule(event, NORMAL, start - now)
+                return
             self.period_end = end
-            self.duty_start = env.now
-            self.state, self.idle_since = IDLE, env.now
-            while True:
-                item = self._take_next(env.now < end)
-                if item is None:
-                    if env.now >= end:
-                        break
-                    self.state, self.idle_since = IDLE, env.now
-                    try:
-                        yield env.timeout(end - env.now)
-                    except simpy.Interrupt:
-                        self.wake_pending = False
-                        continue
+            if self._on_duty():
+                return
+        self._waiting, self._wait = None, None
+
+    def _shift_starts(self, _event) -> None:
+        if not self._on_duty():
+            self._periods()
+
+    def _on_duty(self) -> bool:
+        """The on-duty period starts now: take work until it ends. True while she waits
+        for an event, False once she has left."""
+        now = self.env.now
+        self.duty_start = now
+        self.state, self.idle_since = IDLE, now
+        return self._duty()
+
+    def _duty(self) -> bool:
+        """Take work until the period ends: True while she waits for an event (idle or
+        working), False once she has left."""
+        env = self.env
+        end = self.period_end
+        while True:
+            now = env.now
+            item = self._take_next(now < end)
+            if item is None:
+                if now >= end:
                     break
-                yield from self._work_on(item)
-            self._leave()
+                self.state, self.idle_since = IDLE, now
+                self._waiting = _IDLE
+                self._wait = event = Callback(self._idle_ends)
+                env.schedule(event, NORMAL, end - now)
+                return True
+            self._work_on(item)
+            return True
+        self._leave()
+        return False
+
+    def _resume_duty(self) -> None:
+        if not self._duty():
+            self._periods()
+
+    def _idle_ends(self, _event) -> None:
+        self._leave()
+        self._periods()
+
+    def _woken(self, _event) -> None:
+        """New work was assigned to her while she was idle or on deferrable work (the
+        process's interruption): her pending timeout is cancelled."""
+        self._wait.callbacks = []
+        self.wake_pending = False
+        if self._waiting is _WORK:
+            self._interrupted()
+        self._resume_duty()
 
     def _take_next(self, on_duty: bool) -> WorkItem | None:
         item = self.next_item
@@ -122,7 +194,7 @@ class Secretary:
             item = Secretariat.take(self.groups, urgent_only=False)
         if item is not None:
             item.status = IN_SERVICE
-            self.state = URGENT if item.urgent else DEFERRABLE
+            self.state = URGENT_WORK if item.urgent else DEFERRABLE
         return item
 
     def _factor(self, item: WorkItem) -> float:
@@ -132,7 +204,8 @@ class Secretary:
             return 1.0 + penalty
         return 1.0
 
-    def _work_on(self, item: WorkItem):
+    def _work_on(self, item: WorkItem) -> None:
+        """Start (or resume) ``item`` now; its end is one timeout."""
         env = self.env
         now = env.now
         if math.isnan(item.first_start):
@@ -143,38 +216,53 @@ class Secretary:
             self._charge_resumption(item)
         factor = self._factor(item)
         self.current, self.seg_start = item, now
+        self._work_factor = factor
         if item.urgent:
-            yield env.timeout(item.work * factor)
-            self.recorder.segment(self, item, now, env.now, "done")
-            self._finish(item)
+            self._waiting = _URGENT
+            self._wait = event = Callback(self._urgent_done)
+            env.schedule(event, NORMAL, item.work * factor)
             return
         run = min(item.resume_left + item.work * factor, self.period_end - now)
-        try:
-            yield env.timeout(run)
-        except simpy.Interrupt:
-            self.wake_pending = False
-            _progress(item, env.now - now, factor)
-            if _finished(item):
-                # Urgent work arrived the very instant the task ended: no interruption.
-                self.recorder.segment(self, item, now, env.now, "done")
-                self._finish(item)
-                return
-            item.n_interruptions += 1
-            _pause(item)
-            self.paused, self.current = item, None
-            self.recorder.segment(self, item, now, env.now, "interrupted")
-            self.recorder.interruption(self, item, self.next_item, env.now)
-            return
-        _progress(item, run, factor)
+        self._run = run
+        self._waiting = _WORK
+        self._wait = event = Callback(self._work_ends)
+        env.schedule(event, NORMAL, run)
+
+    def _urgent_done(self, _event) -> None:
+        item = self.current
+        self.recorder.segment(self, item, self.seg_start, self.env.now, "done")
+        self._finish(item)
+        self._resume_duty()
+
+    def _interrupted(self) -> None:
+        """Urgent work came in while she was on the deferrable task ``current``."""
+        env, item, start = self.env, self.current, self.seg_start
+        _progress(item, env.now - start, self._work_factor)
         if _finished(item):
-            self.recorder.segment(self, item, now, env.now, "done")
+            # Urgent work arrived the very instant the task ended: no interruption.
+            self.recorder.segment(self, item, start, env.now, "done")
+            self._finish(item)
+            return
+        item.n_interruptions += 1
+        _pause(item)
+        self.paused, self.current = item, None
+        self.recorder.segment(self, item, start, env.now, "interrupted")
+        self.recorder.interruption(self, item, self.next_item, env.now)
+
+    def _work_ends(self, _event) -> None:
+        """Her deferrable task is done, or her on-duty period is over."""
+        item, start = self.current, self.seg_start
+        _progress(item, self._run, self._work_factor)
+        if _finished(item):
+            self.recorder.segment(self, item, start, self.env.now, "done")
             self._finish(item)
         else:
             self.current = None
             _pause(item)
-            self.recorder.segment(self, item, now, env.now, "off_duty")
+            self.recorder.segment(self, item, start, self.env.now, "off_duty")
             # Back in its queue at its place, or straight to an idle colleague.
             self.secretariat.submit(item)
+        self._resume_duty()
 
     def _charge_resumption(self, item: WorkItem) -> None:
         """Getting back into a paused task: one cost per pause, the task's own pre-drawn
