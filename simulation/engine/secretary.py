@@ -18,7 +18,14 @@ import simpy
 from simpy.events import NORMAL, URGENT
 
 from simulation.engine.context import Callback, call_at
-from simulation.engine.secretariat import DEFERRABLE, IDLE, OFF, Secretariat
+from simulation.engine.secretariat import (
+    DEFERRABLE,
+    DEFERRABLE_RANK,
+    IDLE,
+    OFF,
+    Secretariat,
+    take_first,
+)
 from simulation.engine.secretariat import URGENT as URGENT_WORK
 from simulation.engine.work import DONE, IN_SERVICE, WAITING, WorkItem
 
@@ -47,6 +54,9 @@ class Secretary:
         self.recorder = recorder
         self.resumption_cost = resumption_cost
         self.groups: list[tuple[int, list[list]]] = []
+        self._urgent_groups: list[tuple[int, list[list]]] = []  # ranks of urgent work
+        self._deferrable_groups: list[tuple[int, list[list]]] = []
+        self._factors: dict[tuple[str, str, str, str], float] = {}
         self.state = OFF
         self.idle_since = 0.0
         self.seg_start = 0.0
@@ -71,6 +81,8 @@ class Secretary:
                 return
         self.groups.append((rank, [queue]))
         self.groups.sort(key=lambda g: g[0])
+        self._urgent_groups = [g for g in self.groups if g[0] < DEFERRABLE_RANK]
+        self._deferrable_groups = [g for g in self.groups if g[0] >= DEFERRABLE_RANK]
 
     def start(self, secretariat: Secretariat) -> None:
         """Start her working life in the simulation."""
@@ -187,22 +199,28 @@ class Secretary:
             self.secretariat.submit(item)
         if not on_duty:
             return None
-        item = Secretariat.take(self.groups, urgent_only=True)
-        if item is None and self.paused is not None:
-            item, self.paused = self.paused, None
+        # Urgent work first, then her paused task, then deferrable work (the urgent queues
+        # were just found empty).
+        item = take_first(self._urgent_groups)
         if item is None:
-            item = Secretariat.take(self.groups, urgent_only=False)
+            if self.paused is not None:
+                item, self.paused = self.paused, None
+            else:
+                item = take_first(self._deferrable_groups)
         if item is not None:
             item.status = IN_SERVICE
             self.state = URGENT_WORK if item.urgent else DEFERRABLE
         return item
 
     def _factor(self, item: WorkItem) -> float:
-        # A secretary without a home department (a float) is a generalist everywhere.
-        penalty = self.penalties.get((item.department, item.stream, item.kind, item.category))
-        if penalty and item.department != self.home:
-            return 1.0 + penalty
-        return 1.0
+        key = (item.department, item.stream, item.kind, item.category)
+        factor = self._factors.get(key)
+        if factor is None:
+            # A secretary without a home department (a float) is a generalist everywhere.
+            penalty = self.penalties.get(key)
+            factor = self._factors[key] = (1.0 + penalty if penalty and item.department != self.home
+                                           else 1.0)
+        return factor
 
     def _work_on(self, item: WorkItem) -> None:
         """Start (or resume) ``item`` now; its end is one timeout."""
