@@ -51,6 +51,8 @@ class OpeningHours:
     def __init__(self, intervals: list[tuple[float, float]]):
         self.starts = [a for a, _ in intervals]
         self.ends = [b for _, b in intervals]
+        # The last answer holds over [_lo, _hi) (the clock mostly asks about the same stretch).
+        self._lo, self._hi, self._open = 0.0, -1.0, False
 
     def intervals(self) -> list[tuple[float, float]]:
         """The open intervals [open, close), in time order."""
@@ -58,8 +60,17 @@ class OpeningHours:
 
     def is_open(self, t: float) -> bool:
         """Whether lines and desks are open at minute ``t``."""
-        i = bisect.bisect_right(self.starts, t) - 1
-        return i >= 0 and t < self.ends[i]
+        if self._lo <= t < self._hi:
+            return self._open
+        starts, ends = self.starts, self.ends
+        i = bisect.bisect_right(starts, t) - 1
+        if i >= 0 and t < ends[i]:
+            self._lo, self._hi, self._open = starts[i], ends[i], True
+        else:
+            self._lo = ends[i] if i >= 0 else -math.inf
+            self._hi = starts[i + 1] if i + 1 < len(starts) else math.inf
+            self._open = False
+        return self._open
 
 
 class Context:
@@ -75,13 +86,10 @@ class Context:
         self.recorder = recorder
         self.streams = streams
         self.hours = hours
-        self._ids = itertools.count()
+        # A new id, increasing in creation order (ties in queues break on it).
+        self.next_id = itertools.count().__next__
         self._ranks: dict[tuple[str, bool], int] = {}
         self._rows: dict[tuple[str, str, str], ResumptionRows] = {}
-
-    def next_id(self) -> int:
-        """A new id, increasing in creation order (ties in queues break on it)."""
-        return next(self._ids)
 
     def rank(self, kind: str, urgent: bool) -> int:
         """Service rank of a kind of work (lower = taken first)."""

@@ -72,6 +72,12 @@ class Secretary:
         self._wait: Callback | None = None  # ... the event she waits on
         self._work_factor = 1.0  # specialty factor of the work in progress
         self._run = 0.0  # minutes of the stretch of deferrable work in progress
+        # Her event handlers, bound once (an event is scheduled at every change of activity).
+        self._on_woken = self._woken
+        self._on_shift_starts = self._shift_starts
+        self._on_idle_ends = self._idle_ends
+        self._on_urgent_done = self._urgent_done
+        self._on_work_ends = self._work_ends
 
     def add_queue(self, rank: int, queue: list) -> None:
         """Make a queue hers, at its rank (queues of one rank are scanned together)."""
@@ -98,7 +104,7 @@ class Secretary:
             secretariat.submit(self.next_item)
         else:
             self.wake_pending = True
-            self.env.schedule(Callback(self._woken), URGENT, 0)
+            self.env.schedule(Callback(self._on_woken), URGENT, 0)
         self.next_item = item
         self.state = URGENT_WORK if item.urgent else DEFERRABLE
         item.status = IN_SERVICE
@@ -112,7 +118,7 @@ class Secretary:
     #   for start, end in plan:                      _periods
     #       wait until start                         _shift_starts
     #       while True:                              _duty
-    #           item = next work, or                 _take_next
+    #           item = next work, or
     #               wait idle until end              _idle_ends / _woken
     #               (woken: next item; else leave)
     #           work on it (one timeout; deferrable  _work_on, _urgent_done,
@@ -132,7 +138,7 @@ class Secretary:
             if now < start:
                 self.period_end = end
                 self._waiting = _SHIFT
-                self._wait = event = Callback(self._shift_starts)
+                self._wait = event = Callback(self._on_shift_starts)
                 env.schedule(event, NORMAL, start - now)
                 return
             self.period_end = end
@@ -153,25 +159,41 @@ class Secretary:
         return self._duty()
 
     def _duty(self) -> bool:
-        """Take work until the period ends: True while she waits for an event (idle or
-        working), False once she has left."""
+        """Take her next work now, or wait idle until the period ends: True while she waits
+        for an event (idle or working), False once she has left."""
         env = self.env
-        end = self.period_end
-        while True:
-            now = env.now
-            item = self._take_next(now < end)
+        now = env.now
+        on_duty = now < self.period_end
+        item = self.next_item
+        if item is not None:
+            # Assigned to her (her state is set): she takes it, unless her period is over
+            # and it can wait (then it goes back).
+            self.next_item = None
+            if not (on_duty or item.urgent):
+                self.secretariat.submit(item)
+                item = None
+        if item is None and on_duty:
+            # Urgent work first, then her paused task, then deferrable work.
+            item = take_first(self._urgent_groups)
             if item is None:
-                if now >= end:
-                    break
-                self.state, self.idle_since = IDLE, now
-                self._waiting = _IDLE
-                self._wait = event = Callback(self._idle_ends)
-                env.schedule(event, NORMAL, end - now)
-                return True
+                if self.paused is not None:
+                    item, self.paused = self.paused, None
+                else:
+                    item = take_first(self._deferrable_groups)
+            if item is not None:
+                item.status = IN_SERVICE
+                self.state = URGENT_WORK if item.urgent else DEFERRABLE
+        if item is not None:
             self._work_on(item)
             return True
-        self._leave()
-        return False
+        if not on_duty:
+            self._leave()
+            return False
+        self.state, self.idle_since = IDLE, now
+        self._waiting = _IDLE
+        self._wait = event = Callback(self._on_idle_ends)
+        env.schedule(event, NORMAL, self.period_end - now)
+        return True
 
     def _resume_duty(self) -> None:
         if not self._duty():
@@ -189,28 +211,6 @@ class Secretary:
         if self._waiting is _WORK:
             self._interrupted()
         self._resume_duty()
-
-    def _take_next(self, on_duty: bool) -> WorkItem | None:
-        item = self.next_item
-        if item is not None:
-            self.next_item = None
-            if on_duty or item.urgent:
-                return item
-            self.secretariat.submit(item)
-        if not on_duty:
-            return None
-        # Urgent work first, then her paused task, then deferrable work (the urgent queues
-        # were just found empty).
-        item = take_first(self._urgent_groups)
-        if item is None:
-            if self.paused is not None:
-                item, self.paused = self.paused, None
-            else:
-                item = take_first(self._deferrable_groups)
-        if item is not None:
-            item.status = IN_SERVICE
-            self.state = URGENT_WORK if item.urgent else DEFERRABLE
-        return item
 
     def _factor(self, item: WorkItem) -> float:
         key = (item.department, item.stream, item.kind, item.category)
@@ -237,13 +237,13 @@ class Secretary:
         self._work_factor = factor
         if item.urgent:
             self._waiting = _URGENT
-            self._wait = event = Callback(self._urgent_done)
+            self._wait = event = Callback(self._on_urgent_done)
             env.schedule(event, NORMAL, item.work * factor)
             return
         run = min(item.resume_left + item.work * factor, self.period_end - now)
         self._run = run
         self._waiting = _WORK
-        self._wait = event = Callback(self._work_ends)
+        self._wait = event = Callback(self._on_work_ends)
         env.schedule(event, NORMAL, run)
 
     def _urgent_done(self, _event) -> None:
