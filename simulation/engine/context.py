@@ -144,6 +144,7 @@ class ScheduledArrivals:
         self._next = 0
         self._block: list[float] = []
         self._block_start = 0
+        self._on_due = self._due  # bound once: an event is scheduled per arrival time
         call_at(self.ctx.env, 0, self._release, urgent=True)
 
     def _release(self, _event=None) -> None:
@@ -157,7 +158,7 @@ class ScheduledArrivals:
             now = env.now
             if t > now:
                 self._next = i
-                env.schedule(Callback(self._due), NORMAL, t - now)
+                env.schedule(Callback(self._on_due), NORMAL, t - now)
                 return
             self.arrive(i)
             i += 1

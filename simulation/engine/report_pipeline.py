@@ -13,6 +13,8 @@ report's rank in its stream, so a report is the same report in every scenario.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from simpy.events import NORMAL
 
@@ -132,7 +134,7 @@ class ReportPipeline(ScheduledArrivals):
     @staticmethod
     def _typing_started(item: WorkItem, _secretary) -> None:
         report: Report = item.ref
-        if np.isnan(report.typing_started):
+        if math.isnan(report.typing_started):
             report.typing_started = item.first_start
 
     def _sitting_done(self, report: Report, d: _Dictation) -> None:
