@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappush
 from typing import TYPE_CHECKING
 
 import simpy
@@ -78,6 +79,12 @@ class Secretary:
         self._on_idle_ends = self._idle_ends
         self._on_urgent_done = self._urgent_done
         self._on_work_ends = self._work_ends
+        self._on_alarm = self._alarm_rings
+        # Her idle alarm (see _idle_until): it places events by SimPy's own queue and ids.
+        self._alarms = hasattr(env, "_eid") and hasattr(env, "_queue")
+        self._alarm: Callback | None = None
+        self._alarm_key: tuple[float, int] | None = None  # (time, id) of her alarm
+        self._idle_key: tuple[float, int] | None = None  # where her idle timeout would be
 
     def add_queue(self, rank: int, queue: list) -> None:
         """Make a queue hers, at its rank (queues of one rank are scanned together)."""
@@ -191,9 +198,42 @@ class Secretary:
             return False
         self.state, self.idle_since = IDLE, now
         self._waiting = _IDLE
-        self._wait = event = Callback(self._on_idle_ends)
-        env.schedule(event, NORMAL, self.period_end - now)
+        if self._alarms:
+            self._idle_until(env, now + (self.period_end - now))
+        else:
+            self._wait = event = Callback(self._on_idle_ends)
+            env.schedule(event, NORMAL, self.period_end - now)
         return True
+
+    # Idle until the end of the period. The process scheduled a timeout each time she fell
+    # idle, and most were cancelled (interrupted) soon after, staying in SimPy's queue until
+    # the end of the period (the whole horizon for round-the-clock staff). Instead she keeps
+    # one alarm in the queue: falling idle takes the place in the order the timeout would
+    # have taken (its time and the next event id), and the alarm is moved there when it
+    # rings early. It only ends her period if it rings exactly where her last idle timeout
+    # would have: simultaneous events keep their order.
+    def _idle_until(self, env: simpy.Environment, t: float) -> None:
+        eid = next(env._eid)  # the id the timeout would have had
+        self._idle_key = (t, eid)
+        alarm = self._alarm_key
+        if alarm is None or t < alarm[0]:
+            self._arm(env, t, eid)
+
+    def _arm(self, env: simpy.Environment, t: float, eid: int) -> None:
+        self._alarm = event = Callback(self._on_alarm)
+        self._alarm_key = (t, eid)
+        heappush(env._queue, (t, NORMAL, eid, event))
+
+    def _alarm_rings(self, event) -> None:
+        if event is not self._alarm:
+            return  # replaced by an earlier alarm
+        key, self._alarm, self._alarm_key = self._alarm_key, None, None
+        if self._waiting is not _IDLE:
+            return  # she was woken: the process's timeout was cancelled
+        if self._idle_key == key:
+            self._idle_ends(event)
+        else:
+            self._arm(self.env, *self._idle_key)  # later: she fell idle again since
 
     def _resume_duty(self) -> None:
         if not self._duty():
@@ -206,10 +246,12 @@ class Secretary:
     def _woken(self, _event) -> None:
         """New work was assigned to her while she was idle or on deferrable work (the
         process's interruption): her pending timeout is cancelled."""
-        self._wait.callbacks = []
         self.wake_pending = False
         if self._waiting is _WORK:
+            self._wait.callbacks = []
             self._interrupted()
+        elif not self._alarms:
+            self._wait.callbacks = []
         self._resume_duty()
 
     def _factor(self, item: WorkItem) -> float:
