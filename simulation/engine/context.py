@@ -11,6 +11,7 @@ import itertools
 import math
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
 from simulation.engine.draws import ResumptionRows
 from simulation.engine.records import Recorder
@@ -20,12 +21,38 @@ from simulation.engine.work import WorkItem
 from simulation.scenario.schema import Calendar, InterruptionPolicy
 
 
+class Callback:
+    """A SimPy event that calls ``fn(event)`` when the clock reaches it, with no process.
+
+    Scheduled with ``env.schedule`` exactly where the ``Timeout`` (or a process's start or
+    interruption) it replaces would be, so the order of simultaneous events is unchanged;
+    it saves the process switch (generator, ``Process._resume``, ``Interrupt`` exceptions).
+    ``callbacks`` is emptied to cancel it.
+    """
+
+    __slots__ = ("callbacks",)
+    _ok = True  # read by ``Environment.step``
+
+    def __init__(self, fn):
+        self.callbacks = [fn]
+
+
+def call_at(env: simpy.Environment, delay: float, fn, urgent: bool = False) -> Callback:
+    """Schedule ``fn(event)`` in ``delay`` minutes (as ``env.timeout(delay)`` would, or as a
+    process start or interruption does when ``urgent``); return the event."""
+    event = Callback(fn)
+    env.schedule(event, URGENT if urgent else NORMAL, delay)
+    return event
+
+
 class OpeningHours:
     """Is a line (or desk) open at time t? Bisection over the open intervals."""
 
     def __init__(self, intervals: list[tuple[float, float]]):
         self.starts = [a for a, _ in intervals]
         self.ends = [b for _, b in intervals]
+        # The last answer holds over [_lo, _hi) (the clock mostly asks about the same stretch).
+        self._lo, self._hi, self._open = 0.0, -1.0, False
 
     def intervals(self) -> list[tuple[float, float]]:
         """The open intervals [open, close), in time order."""
@@ -33,8 +60,17 @@ class OpeningHours:
 
     def is_open(self, t: float) -> bool:
         """Whether lines and desks are open at minute ``t``."""
-        i = bisect.bisect_right(self.starts, t) - 1
-        return i >= 0 and t < self.ends[i]
+        if self._lo <= t < self._hi:
+            return self._open
+        starts, ends = self.starts, self.ends
+        i = bisect.bisect_right(starts, t) - 1
+        if i >= 0 and t < ends[i]:
+            self._lo, self._hi, self._open = starts[i], ends[i], True
+        else:
+            self._lo = ends[i] if i >= 0 else -math.inf
+            self._hi = starts[i + 1] if i + 1 < len(starts) else math.inf
+            self._open = False
+        return self._open
 
 
 class Context:
@@ -50,13 +86,10 @@ class Context:
         self.recorder = recorder
         self.streams = streams
         self.hours = hours
-        self._ids = itertools.count()
+        # A new id, increasing in creation order (ties in queues break on it).
+        self.next_id = itertools.count().__next__
         self._ranks: dict[tuple[str, bool], int] = {}
         self._rows: dict[tuple[str, str, str], ResumptionRows] = {}
-
-    def next_id(self) -> int:
-        """A new id, increasing in creation order (ties in queues break on it)."""
-        return next(self._ids)
 
     def rank(self, kind: str, urgent: bool) -> int:
         """Service rank of a kind of work (lower = taken first)."""
@@ -95,21 +128,47 @@ class Context:
 
 
 class ScheduledArrivals:
-    """Releases a stream's pre-drawn arrival times one by one (one SimPy process)."""
+    """Releases a stream's pre-drawn arrival times one by one.
+
+    A chain of callbacks that schedules the same events in the same order as the process
+    it replaces (``for i, t in enumerate(times): if t > now: yield env.timeout(t - now);
+    arrive(i)``): an urgent start at time 0, then one timeout per distinct arrival time.
+    """
 
     ctx: Context
     times: object  # sorted numpy array of minutes
+    _BLOCK = 1024  # arrival times converted to Python floats this many at a time
 
     def start(self) -> None:
         """Begin releasing arrivals when the clock runs."""
-        self.ctx.env.process(self._release())
+        self._next = 0
+        self._block: list[float] = []
+        self._block_start = 0
+        self._on_due = self._due  # bound once: an event is scheduled per arrival time
+        call_at(self.ctx.env, 0, self._release, urgent=True)
 
-    def _release(self):
-        env = self.ctx.env
-        for i, t in enumerate(self.times):
-            if t > env.now:
-                yield env.timeout(t - env.now)
+    def _release(self, _event=None) -> None:
+        env, i, n = self.ctx.env, self._next, len(self.times)
+        block, first = self._block, self._block_start
+        while i < n:
+            if i - first >= len(block):
+                first = self._block_start = i
+                block = self._block = self.times[i:i + self._BLOCK].tolist()
+            t = block[i - first]
+            now = env.now
+            if t > now:
+                self._next = i
+                env.schedule(Callback(self._on_due), NORMAL, t - now)
+                return
             self.arrive(i)
+            i += 1
+        self._next = n
+
+    def _due(self, _event) -> None:
+        i = self._next
+        self.arrive(i)
+        self._next = i + 1
+        self._release()
 
     def arrive(self, i: int) -> None:
         """Arrival number ``i`` happens now."""

@@ -13,18 +13,29 @@ report's rank in its stream, so a report is the same report in every scenario.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from simpy.events import NORMAL
 
 from simulation.engine.arrivals import batch_arrivals, profile_arrivals
-from simulation.engine.context import Context, ScheduledArrivals
+from simulation.engine.context import Callback, Context, ScheduledArrivals
 from simulation.engine.doctors import SignOff
-from simulation.engine.draws import resumption_rows
+from simulation.engine.draws import ArrivalDraws
 from simulation.engine.work import Report, WorkItem
 from simulation.scenario.schema import DictationStream
 
 SECRETARY, BACK_END, FRONT_END = "secretary", "back_end", "front_end"
 
 MAX_SITTINGS = 100  # typing sittings of one report (see DictationStream.typing_session)
+
+
+class _Dictation:
+    """A report's own draws, read at its dictation (arrival ``i`` of its stream) and carried
+    along its way, so the stream's draws are read in arrival order, block by block."""
+
+    __slots__ = ("i", "sending", "sending_resume", "rework_resume", "validation",
+                 "doctor_time", "front_end_extra", "rework", "rework_typing")
 
 
 class ReportPipeline(ScheduledArrivals):
@@ -43,42 +54,61 @@ class ReportPipeline(ScheduledArrivals):
         if stream.arrivals is not None:
             parts.append(profile_arrivals(stream.arrivals, cal, rng("arrivals")))
         self.times = np.sort(np.concatenate(parts)) if parts else np.empty(0)
-        n = len(self.times)
-        vr = stream.voice_recognition
-        uses_vr = rng("voice_recognition").random(n) < vr.adoption
-        self.modes = np.where(uses_vr & (vr.mode != "none"),
-                              vr.mode if vr.mode != "none" else SECRETARY, SECRETARY)
-        typing = stream.typing.sample(rng("typing"), n)
-        self.typing = np.where(self.modes == BACK_END, typing * vr.proofreading_factor, typing)
-        self.sending = stream.sending.sample(rng("sending"), n)
+        self.vr = stream.voice_recognition
+        self.vr_u = ArrivalDraws.uniforms(rng("voice_recognition"))
+        self.typing = ArrivalDraws.of(stream.typing, rng("typing"))
+        self.sending = ArrivalDraws.of(stream.sending, rng("sending"))
         # Sending and corrections happen in an order that depends on staffing: their
         # resumption costs are drawn per report so they stay paired across scenarios.
         cost = ctx.policy.resumption_cost
-        self.sending_resume = resumption_rows(cost, rng("sending_resumption"), n)
-        self.rework_resume = resumption_rows(cost, rng("rework_resumption"), n)
+        self.sending_resume = ArrivalDraws.resumption(cost, rng("sending_resumption"))
+        self.rework_resume = ArrivalDraws.resumption(cost, rng("rework_resumption"))
         if signoff is None:
-            validation = stream.validation_delay.sample(rng("validation"), n)
-            self.validation = np.where(self.modes == FRONT_END,
-                                       validation * vr.validation_factor, validation)
+            self.validation = ArrivalDraws.of(stream.validation_delay, rng("validation"))
         else:
             spec = signoff.spec
-            self.doctor = rng("doctor").integers(len(signoff.names), size=n)
-            self.doctor_time = spec.time_per_report.sample(rng("doctor_time"), n)
-            self.front_end_extra = spec.front_end.extra_minutes.sample(rng("front_end"), n)
-            self.rework = rng("rework").random(n) < spec.rework.share
-            self.rework_typing = spec.rework.typing.sample(rng("rework_typing"), n)
+            doctors = len(signoff.names)
+            doctor_rng = rng("doctor")
+            self.doctor = ArrivalDraws(
+                lambda size: doctor_rng.integers(doctors, size=size).tolist())
+            self.doctor_time = ArrivalDraws.of(spec.time_per_report, rng("doctor_time"))
+            self.front_end_extra = ArrivalDraws.of(spec.front_end.extra_minutes,
+                                                   rng("front_end"))
+            self.rework = ArrivalDraws.uniforms(rng("rework"))
+            self.rework_typing = ArrivalDraws.of(spec.rework.typing, rng("rework_typing"))
+
+    def _draws(self, i: int, mode: str) -> _Dictation:
+        d = _Dictation()
+        d.i = i
+        d.sending = self.sending[i]
+        d.sending_resume = self.sending_resume[i]
+        d.rework_resume = self.rework_resume[i]
+        if self.signoff is None:
+            d.validation = self.validation[i]
+            if mode == FRONT_END:
+                d.validation = d.validation * self.vr.validation_factor
+        else:
+            d.doctor_time = self.doctor_time[i]
+            d.front_end_extra = self.front_end_extra[i]
+            d.rework = self.rework[i] < self.signoff.spec.rework.share
+            d.rework_typing = self.rework_typing[i]
+        return d
 
     def arrive(self, i: int) -> None:
         """Dictation ``i``: its report goes to typing, or to the doctor (front-end)."""
-        ctx = self.ctx
+        ctx, vr = self.ctx, self.vr
+        mode = vr.mode if self.vr_u[i] < vr.adoption and vr.mode != "none" else SECRETARY
         doctor = self.signoff.names[self.doctor[i]] if self.signoff is not None else ""
-        report = Report(ctx.next_id(), self.department, self.name, str(self.modes[i]),
+        work = self.typing[i]
+        if mode == BACK_END:
+            work = work * vr.proofreading_factor
+        d = self._draws(i, mode)
+        report = Report(ctx.next_id(), self.department, self.name, mode,
                         ctx.env.now, self.stream.target_days, doctor, i)
         ctx.recorder.reports.append(report)
         if report.mode == FRONT_END:
-            self._front_end(report, i)
+            self._front_end(report, d)
             return
-        work = float(self.typing[i])
         session = self.stream.typing_session
         # Capped: a far-tail typing time must not become thousands of tasks (a hang).
         sittings = 1 if session is None else min(MAX_SITTINGS, max(1, round(work / session)))
@@ -86,67 +116,66 @@ class ReportPipeline(ScheduledArrivals):
         for k in range(sittings):
             ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
                          False, work / sittings, ref=report,
-                         on_done=lambda item, now: self._sitting_done(report, i),
+                         on_done=lambda item, now: self._sitting_done(report, d),
                          on_start=self._typing_started,
                          key=f"{self._key(i)}:typing" + (f"{k + 1}" if sittings > 1 else ""))
 
-    def _front_end(self, report: Report, i: int) -> None:
+    def _front_end(self, report: Report, d: _Dictation) -> None:
         if self.signoff is None:
-            self._after(float(self.validation[i]), lambda: self._doctor_sends(report))
+            self._after(d.validation, lambda: self._doctor_sends(report))
             return
-        extra = float(self.front_end_extra[i])
+        extra = d.front_end_extra
         if self.signoff.spec.front_end.when == "at_dictation":
             self.signoff.correct_now(report, extra)
-            self._after(extra, lambda: self._to_signoff(report, i, 0.0))
+            self._after(extra, lambda: self._to_signoff(report, d, 0.0))
         else:
-            self._to_signoff(report, i, extra)
+            self._to_signoff(report, d, extra)
 
     @staticmethod
     def _typing_started(item: WorkItem, _secretary) -> None:
         report: Report = item.ref
-        if np.isnan(report.typing_started):
+        if math.isnan(report.typing_started):
             report.typing_started = item.first_start
 
-    def _sitting_done(self, report: Report, i: int) -> None:
+    def _sitting_done(self, report: Report, d: _Dictation) -> None:
         report.sittings_left -= 1
         if report.sittings_left == 0:
             report.typed = self.ctx.env.now
-            self._to_signoff(report, i, 0.0)
+            self._to_signoff(report, d, 0.0)
 
     def _after(self, delay: float, then) -> None:
-        self.ctx.env.timeout(delay).callbacks.append(lambda _ev: then())
+        self.ctx.env.schedule(Callback(lambda _ev: then()), NORMAL, delay)
 
-    def _to_signoff(self, report: Report, i: int, extra: float) -> None:
+    def _to_signoff(self, report: Report, d: _Dictation, extra: float) -> None:
         if self.signoff is None:
-            self._after(float(self.validation[i]), lambda: self._signed(report, i))
+            self._after(d.validation, lambda: self._signed(report, d))
         else:
-            self.signoff.submit(report, float(self.doctor_time[i]) + extra,
-                                lambda: self._signed(report, i))
+            self.signoff.submit(report, d.doctor_time + extra, lambda: self._signed(report, d))
 
-    def _signed(self, report: Report, i: int) -> None:
+    def _signed(self, report: Report, d: _Dictation) -> None:
         """Signed: back to the secretary once for corrections (rework), or to sending."""
-        if self.signoff is not None and self.rework[i] and report.reworks == 0 \
+        if self.signoff is not None and d.rework and report.reworks == 0 \
                 and report.mode != FRONT_END:
             report.reworks += 1
             report.in_rework = True
             self.ctx.new_task("typing", self.department, self.name, self.stream.audit_category,
-                              False, float(self.rework_typing[i]), ref=report,
-                              on_done=lambda item, now: self._reworked(report, i),
-                              resume_costs=self.rework_resume[i],
-                              key=f"{self._key(i)}:rework")
+                              False, d.rework_typing, ref=report,
+                              on_done=lambda item, now: self._reworked(report, d),
+                              resume_costs=d.rework_resume,
+                              key=f"{self._key(d.i)}:rework")
             return
         report.validated = self.ctx.env.now
         self.ctx.new_task("sending", self.department, self.name, self.stream.audit_category,
-                          False, float(self.sending[i]), on_done=self._sent, ref=report,
-                          resume_costs=self.sending_resume[i],
-                          key=f"{self._key(i)}:sending")
+                          False, d.sending, on_done=self._sent, ref=report,
+                          resume_costs=d.sending_resume,
+                          key=f"{self._key(d.i)}:sending")
 
     def _key(self, i: int) -> str:
         return f"{self.department}:{self.name}:{i}"
 
-    def _reworked(self, report: Report, i: int) -> None:
+    def _reworked(self, report: Report, d: _Dictation) -> None:
         report.in_rework = False
-        self._to_signoff(report, i, 0.0)
+        self._to_signoff(report, d, 0.0)
 
     def _sent(self, item: WorkItem, now: float) -> None:
         item.ref.sent = now

@@ -74,12 +74,18 @@ class Secretariat:
         """Hand new work to a secretary or queue it; True if it started at once."""
         key = (item.department, item.stream, item.kind, item.category)
         candidates = self.eligible[key]
-        target = (self._urgent_target(candidates, item.route_u) if item.urgent
-                  else self._longest_idle(candidates))
+        if item.urgent:
+            target = self._urgent_target(candidates, item.route_u)
+        else:
+            target = None
+            for sec in candidates:  # the one idle longest (_longest_idle, inlined)
+                if sec.state == IDLE and (target is None or sec.idle_since < target.idle_since):
+                    target = sec
         if target is not None:
             target.assign(item, self)
             return True
-        self.push(item)
+        item.status = WAITING
+        heapq.heappush(self.queues[key], (item.created, item.id, item))
         return False
 
     def push(self, item: WorkItem) -> None:
@@ -121,16 +127,29 @@ class Secretariat:
     @staticmethod
     def take(groups: list[tuple[int, list[list]]], urgent_only: bool) -> WorkItem | None:
         """Oldest waiting item of the best rank among a secretary's queues, removed."""
-        for rank, queues in groups:
-            if urgent_only and rank >= DEFERRABLE_RANK:
-                return None
-            best_q = None
-            best_key = None
-            for q in queues:
-                while q and q[0][2].status != WAITING:
-                    heapq.heappop(q)  # abandoned calls are dropped lazily
-                if q and (best_key is None or q[0][:2] < best_key):
-                    best_key, best_q = q[0][:2], q
-            if best_q is not None:
-                return heapq.heappop(best_q)[2]
-        return None
+        if urgent_only:
+            groups = [g for g in groups if g[0] < DEFERRABLE_RANK]
+        return take_first(groups)
+
+
+def take_first(groups: list[tuple[int, list[list]]]) -> WorkItem | None:
+    """Oldest waiting item of the best rank among ``groups`` (sorted by rank), removed.
+
+    Queue entries are (created, id, item): ids are unique, so comparing entries compares
+    (created, id) and never the items. Abandoned calls are dropped here, lazily.
+    """
+    heappop = heapq.heappop
+    for _rank, queues in groups:
+        best_q = None
+        best = None
+        for q in queues:
+            while q:
+                head = q[0]
+                if head[2].status == WAITING:
+                    if best is None or head < best:
+                        best, best_q = head, q
+                    break
+                heappop(q)
+        if best_q is not None:
+            return heappop(best_q)[2]
+    return None

@@ -12,17 +12,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from heapq import heappush
 from typing import TYPE_CHECKING
 
 import simpy
+from simpy.events import NORMAL, URGENT
 
-from simulation.engine.secretariat import DEFERRABLE, IDLE, OFF, URGENT, Secretariat
+from simulation.engine.context import Callback, call_at
+from simulation.engine.secretariat import (
+    DEFERRABLE,
+    DEFERRABLE_RANK,
+    IDLE,
+    OFF,
+    Secretariat,
+    take_first,
+)
+from simulation.engine.secretariat import URGENT as URGENT_WORK
 from simulation.engine.work import DONE, IN_SERVICE, WAITING, WorkItem
 
 if TYPE_CHECKING:
     from simulation.engine.records import Recorder
 
 _EPS = 1e-9
+# What she waits for (``Secretary._waiting``): her shift, the end of her idle time, the end
+# of urgent work, the end of a stretch of deferrable work.
+_SHIFT, _IDLE, _URGENT, _WORK = "shift", "idle", "urgent", "work"
 
 
 class Secretary:
@@ -41,6 +55,9 @@ class Secretary:
         self.recorder = recorder
         self.resumption_cost = resumption_cost
         self.groups: list[tuple[int, list[list]]] = []
+        self._urgent_groups: list[tuple[int, list[list]]] = []  # ranks of urgent work
+        self._deferrable_groups: list[tuple[int, list[list]]] = []
+        self._factors: dict[tuple[str, str, str, str], float] = {}
         self.state = OFF
         self.idle_since = 0.0
         self.seg_start = 0.0
@@ -51,7 +68,23 @@ class Secretary:
         self.next_item: WorkItem | None = None
         self.wake_pending = False
         self.secretariat: Secretariat | None = None
-        self.process: simpy.Process | None = None
+        self._k = 0  # next on-duty period in her plan
+        self._waiting: str | None = None  # what she waits for (_SHIFT, _IDLE, ...)
+        self._wait: Callback | None = None  # ... the event she waits on
+        self._work_factor = 1.0  # specialty factor of the work in progress
+        self._run = 0.0  # minutes of the stretch of deferrable work in progress
+        # Her event handlers, bound once (an event is scheduled at every change of activity).
+        self._on_woken = self._woken
+        self._on_shift_starts = self._shift_starts
+        self._on_idle_ends = self._idle_ends
+        self._on_urgent_done = self._urgent_done
+        self._on_work_ends = self._work_ends
+        self._on_alarm = self._alarm_rings
+        # Her idle alarm (see _idle_until): it places events by SimPy's own queue and ids.
+        self._alarms = hasattr(env, "_eid") and hasattr(env, "_queue")
+        self._alarm: Callback | None = None
+        self._alarm_key: tuple[float, int] | None = None  # (time, id) of her alarm
+        self._idle_key: tuple[float, int] | None = None  # where her idle timeout would be
 
     def add_queue(self, rank: int, queue: list) -> None:
         """Make a queue hers, at its rank (queues of one rank are scanned together)."""
@@ -61,11 +94,13 @@ class Secretary:
                 return
         self.groups.append((rank, [queue]))
         self.groups.sort(key=lambda g: g[0])
+        self._urgent_groups = [g for g in self.groups if g[0] < DEFERRABLE_RANK]
+        self._deferrable_groups = [g for g in self.groups if g[0] >= DEFERRABLE_RANK]
 
     def start(self, secretariat: Secretariat) -> None:
         """Start her working life in the simulation."""
         self.secretariat = secretariat
-        self.process = self.env.process(self.working_life())
+        call_at(self.env, 0, self._begin, urgent=True)
 
     # ------------------------------------------------------------ called by the dispatcher
     def assign(self, item: WorkItem, secretariat: Secretariat) -> None:
@@ -76,63 +111,161 @@ class Secretary:
             secretariat.submit(self.next_item)
         else:
             self.wake_pending = True
-            self.process.interrupt()
+            self.env.schedule(Callback(self._on_woken), URGENT, 0)
         self.next_item = item
-        self.state = URGENT if item.urgent else DEFERRABLE
+        self.state = URGENT_WORK if item.urgent else DEFERRABLE
         item.status = IN_SERVICE
 
-    # ------------------------------------------------------------ the process
-    def working_life(self):
-        """The SimPy process: each on-duty period, take work until it ends."""
-        env = self.env
-        for start, end in self.plan:
-            if env.now < start:
-                yield env.timeout(start - env.now)
-            self.period_end = end
-            self.duty_start = env.now
-            self.state, self.idle_since = IDLE, env.now
-            while True:
-                item = self._take_next(env.now < end)
-                if item is None:
-                    if env.now >= end:
-                        break
-                    self.state, self.idle_since = IDLE, env.now
-                    try:
-                        yield env.timeout(end - env.now)
-                    except simpy.Interrupt:
-                        self.wake_pending = False
-                        continue
-                    break
-                yield from self._work_on(item)
-            self._leave()
+    # ------------------------------------------------------------ her working life
+    # A state machine driven by SimPy events. It schedules the very events the process it
+    # replaces scheduled, in the same order and with the same priorities (an urgent start,
+    # a timeout per wait, an urgent wake-up where the process was interrupted), so the
+    # order of simultaneous events is unchanged; it only saves the process switches.
+    #
+    #   for start, end in plan:                      _periods
+    #       wait until start                         _shift_starts
+    #       while True:                              _duty
+    #           item = next work, or
+    #               wait idle until end              _idle_ends / _woken
+    #               (woken: next item; else leave)
+    #           work on it (one timeout; deferrable  _work_on, _urgent_done,
+    #               work may be interrupted)         _work_ends / _woken
+    #       leave                                    _leave
+    def _begin(self, _event=None) -> None:
+        self._k = 0
+        self._periods()
 
-    def _take_next(self, on_duty: bool) -> WorkItem | None:
+    def _periods(self) -> None:
+        """From the end of an on-duty period: wait for the next one (or start it now)."""
+        env, plan = self.env, self.plan
+        while self._k < len(plan):
+            start, end = plan[self._k]
+            self._k += 1
+            now = env.now
+            if now < start:
+                self.period_end = end
+                self._waiting = _SHIFT
+                self._wait = event = Callback(self._on_shift_starts)
+                env.schedule(event, NORMAL, start - now)
+                return
+            self.period_end = end
+            if self._on_duty():
+                return
+        self._waiting, self._wait = None, None
+
+    def _shift_starts(self, _event) -> None:
+        if not self._on_duty():
+            self._periods()
+
+    def _on_duty(self) -> bool:
+        """The on-duty period starts now: take work until it ends. True while she waits
+        for an event, False once she has left."""
+        now = self.env.now
+        self.duty_start = now
+        self.state, self.idle_since = IDLE, now
+        return self._duty()
+
+    def _duty(self) -> bool:
+        """Take her next work now, or wait idle until the period ends: True while she waits
+        for an event (idle or working), False once she has left."""
+        env = self.env
+        now = env.now
+        on_duty = now < self.period_end
         item = self.next_item
         if item is not None:
+            # Assigned to her (her state is set): she takes it, unless her period is over
+            # and it can wait (then it goes back).
             self.next_item = None
-            if on_duty or item.urgent:
-                return item
-            self.secretariat.submit(item)
-        if not on_duty:
-            return None
-        item = Secretariat.take(self.groups, urgent_only=True)
-        if item is None and self.paused is not None:
-            item, self.paused = self.paused, None
-        if item is None:
-            item = Secretariat.take(self.groups, urgent_only=False)
+            if not (on_duty or item.urgent):
+                self.secretariat.submit(item)
+                item = None
+        if item is None and on_duty:
+            # Urgent work first, then her paused task, then deferrable work.
+            item = take_first(self._urgent_groups)
+            if item is None:
+                if self.paused is not None:
+                    item, self.paused = self.paused, None
+                else:
+                    item = take_first(self._deferrable_groups)
+            if item is not None:
+                item.status = IN_SERVICE
+                self.state = URGENT_WORK if item.urgent else DEFERRABLE
         if item is not None:
-            item.status = IN_SERVICE
-            self.state = URGENT if item.urgent else DEFERRABLE
-        return item
+            self._work_on(item)
+            return True
+        if not on_duty:
+            self._leave()
+            return False
+        self.state, self.idle_since = IDLE, now
+        self._waiting = _IDLE
+        if self._alarms:
+            self._idle_until(env, now + (self.period_end - now))
+        else:
+            self._wait = event = Callback(self._on_idle_ends)
+            env.schedule(event, NORMAL, self.period_end - now)
+        return True
+
+    # Idle until the end of the period. The process scheduled a timeout each time she fell
+    # idle, and most were cancelled (interrupted) soon after, staying in SimPy's queue until
+    # the end of the period (the whole horizon for round-the-clock staff). Instead she keeps
+    # one alarm in the queue: falling idle takes the place in the order the timeout would
+    # have taken (its time and the next event id), and the alarm is moved there when it
+    # rings early. It only ends her period if it rings exactly where her last idle timeout
+    # would have: simultaneous events keep their order.
+    def _idle_until(self, env: simpy.Environment, t: float) -> None:
+        eid = next(env._eid)  # the id the timeout would have had
+        self._idle_key = (t, eid)
+        alarm = self._alarm_key
+        if alarm is None or t < alarm[0]:
+            self._arm(env, t, eid)
+
+    def _arm(self, env: simpy.Environment, t: float, eid: int) -> None:
+        self._alarm = event = Callback(self._on_alarm)
+        self._alarm_key = (t, eid)
+        heappush(env._queue, (t, NORMAL, eid, event))
+
+    def _alarm_rings(self, event) -> None:
+        if event is not self._alarm:
+            return  # replaced by an earlier alarm
+        key, self._alarm, self._alarm_key = self._alarm_key, None, None
+        if self._waiting is not _IDLE:
+            return  # she was woken: the process's timeout was cancelled
+        if self._idle_key == key:
+            self._idle_ends(event)
+        else:
+            self._arm(self.env, *self._idle_key)  # later: she fell idle again since
+
+    def _resume_duty(self) -> None:
+        if not self._duty():
+            self._periods()
+
+    def _idle_ends(self, _event) -> None:
+        self._leave()
+        self._periods()
+
+    def _woken(self, _event) -> None:
+        """New work was assigned to her while she was idle or on deferrable work (the
+        process's interruption): her pending timeout is cancelled."""
+        self.wake_pending = False
+        if self._waiting is _WORK:
+            self._wait.callbacks = []
+            self._interrupted()
+        elif not self._alarms:
+            self._wait.callbacks = []
+        self._resume_duty()
 
     def _factor(self, item: WorkItem) -> float:
-        # A secretary without a home department (a float) is a generalist everywhere.
-        penalty = self.penalties.get((item.department, item.stream, item.kind, item.category))
-        if penalty and item.department != self.home:
-            return 1.0 + penalty
-        return 1.0
+        key = (item.department, item.stream, item.kind, item.category)
+        factor = self._factors.get(key)
+        if factor is None:
+            # A secretary without a home department (a float) is a generalist everywhere.
+            penalty = self.penalties.get(key)
+            factor = self._factors[key] = (1.0 + penalty if penalty and item.department != self.home
+                                           else 1.0)
+        return factor
 
-    def _work_on(self, item: WorkItem):
+    def _work_on(self, item: WorkItem) -> None:
+        """Start (or resume) ``item`` now; its end is one timeout."""
         env = self.env
         now = env.now
         if math.isnan(item.first_start):
@@ -143,38 +276,53 @@ class Secretary:
             self._charge_resumption(item)
         factor = self._factor(item)
         self.current, self.seg_start = item, now
+        self._work_factor = factor
         if item.urgent:
-            yield env.timeout(item.work * factor)
-            self.recorder.segment(self, item, now, env.now, "done")
-            self._finish(item)
+            self._waiting = _URGENT
+            self._wait = event = Callback(self._on_urgent_done)
+            env.schedule(event, NORMAL, item.work * factor)
             return
         run = min(item.resume_left + item.work * factor, self.period_end - now)
-        try:
-            yield env.timeout(run)
-        except simpy.Interrupt:
-            self.wake_pending = False
-            _progress(item, env.now - now, factor)
-            if _finished(item):
-                # Urgent work arrived the very instant the task ended: no interruption.
-                self.recorder.segment(self, item, now, env.now, "done")
-                self._finish(item)
-                return
-            item.n_interruptions += 1
-            _pause(item)
-            self.paused, self.current = item, None
-            self.recorder.segment(self, item, now, env.now, "interrupted")
-            self.recorder.interruption(self, item, self.next_item, env.now)
-            return
-        _progress(item, run, factor)
+        self._run = run
+        self._waiting = _WORK
+        self._wait = event = Callback(self._on_work_ends)
+        env.schedule(event, NORMAL, run)
+
+    def _urgent_done(self, _event) -> None:
+        item = self.current
+        self.recorder.segment(self, item, self.seg_start, self.env.now, "done")
+        self._finish(item)
+        self._resume_duty()
+
+    def _interrupted(self) -> None:
+        """Urgent work came in while she was on the deferrable task ``current``."""
+        env, item, start = self.env, self.current, self.seg_start
+        _progress(item, env.now - start, self._work_factor)
         if _finished(item):
-            self.recorder.segment(self, item, now, env.now, "done")
+            # Urgent work arrived the very instant the task ended: no interruption.
+            self.recorder.segment(self, item, start, env.now, "done")
+            self._finish(item)
+            return
+        item.n_interruptions += 1
+        _pause(item)
+        self.paused, self.current = item, None
+        self.recorder.segment(self, item, start, env.now, "interrupted")
+        self.recorder.interruption(self, item, self.next_item, env.now)
+
+    def _work_ends(self, _event) -> None:
+        """Her deferrable task is done, or her on-duty period is over."""
+        item, start = self.current, self.seg_start
+        _progress(item, self._run, self._work_factor)
+        if _finished(item):
+            self.recorder.segment(self, item, start, self.env.now, "done")
             self._finish(item)
         else:
             self.current = None
             _pause(item)
-            self.recorder.segment(self, item, now, env.now, "off_duty")
+            self.recorder.segment(self, item, start, self.env.now, "off_duty")
             # Back in its queue at its place, or straight to an idle colleague.
             self.secretariat.submit(item)
+        self._resume_duty()
 
     def _charge_resumption(self, item: WorkItem) -> None:
         """Getting back into a paused task: one cost per pause, the task's own pre-drawn

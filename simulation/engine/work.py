@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 # Status values shared by items and records.
 WAITING, IN_SERVICE, DONE, ABANDONED = "waiting", "in_service", "done", "abandoned"
+_NAN, _INF = math.nan, math.inf  # not float("nan") per record: a string parsed each time
 
 
 class WorkItem:
@@ -43,8 +44,8 @@ class WorkItem:
         self.nominal = work
         self.resumption = 0.0
         self.n_interruptions = 0
-        self.first_start = float("nan")
-        self.finished = float("nan")
+        self.first_start = _NAN
+        self.finished = _NAN
         self.status = WAITING
         self.rank = rank
         self.on_start = on_start
@@ -58,7 +59,7 @@ class WorkItem:
         self.pauses = 0
         self.resume_costs = resume_costs
         self.route_u = route_u  # uniform choosing among secretaries whose phone rings
-        self.remaining_at_horizon = float("nan")  # set for work still open at the horizon
+        self.remaining_at_horizon = _NAN  # set for work still open at the horizon
 
     def sort_key(self) -> tuple[float, int]:
         """Oldest first; ties by creation order (ids are increasing)."""
@@ -85,15 +86,15 @@ class CallAttempt:
         self.category = category
         self.arrival = arrival
         self.outcome = WAITING
-        self.answered = float("nan")
-        self.ended = float("nan")
+        self.answered = _NAN
+        self.ended = _NAN
         self.secretary = ""
         self.service = service
         self.patience = patience
         self.transfer_u = transfer_u
         self.queued = False
         self.transferred = False
-        self.redial_at = float("nan")  # when the caller will call again, if he will
+        self.redial_at = _NAN  # when the caller will call again, if he will
         self.draws = draws  # the caller's draws for every attempt (engine.draws.CallDraws)
         self.index = index  # ... at this index
         self.worked = 0.0  # minutes the secretary spent on it (specialty penalty included)
@@ -114,10 +115,10 @@ class Visit:
         self.category = category
         self.arrival = arrival
         self.outcome = WAITING
-        self.started = float("nan")
-        self.ended = float("nan")
+        self.started = _NAN
+        self.ended = _NAN
         self.secretary = ""
-        self.patience = float("inf")
+        self.patience = _INF
 
 
 class Report:
@@ -134,10 +135,10 @@ class Report:
         self.stream = stream
         self.mode = mode
         self.dictated = dictated
-        self.typing_started = float("nan")  # first typing sitting started
-        self.typed = float("nan")  # last typing sitting ended (first pass; rework not counted)
-        self.validated = float("nan")  # final signature
-        self.sent = float("nan")
+        self.typing_started = _NAN  # first typing sitting started
+        self.typed = _NAN  # last typing sitting ended (first pass; rework not counted)
+        self.validated = _NAN  # final signature
+        self.sent = _NAN
         self.target_days = target_days
         self.sittings_left = 0
         self.doctor = doctor  # who dictated it (and signs it); '' when doctors are not modelled

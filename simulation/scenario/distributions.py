@@ -250,12 +250,14 @@ class Sampler:
 
     def __init__(self, dist: _Dist, rng: np.random.Generator, block: int = 256):
         self._dist, self._rng, self._block = dist, rng, block
-        self._buf = np.empty(0)
+        self._buf: list[float] = []
         self._i = 0
 
     def __call__(self) -> float:
-        if self._i >= len(self._buf):
-            self._buf = self._dist.sample(self._rng, self._block)
-            self._i = 0
-        self._i += 1
-        return float(self._buf[self._i - 1])
+        i = self._i
+        if i >= len(self._buf):
+            # Python floats: the same values, read without numpy's per-element cost.
+            self._buf = self._dist.sample(self._rng, self._block).tolist()
+            i = 0
+        self._i = i + 1
+        return self._buf[i]

@@ -9,11 +9,27 @@ import numpy as np
 import pytest
 from conftest import back_office_stream, build, call_stream, scenario_dict
 
-from simulation.engine.draws import RESUMPTION_DRAWS, CallDraws
+from simulation.engine.draws import (
+    RESUMPTION_DRAWS,
+    ArrivalDraws,
+    CallDraws,
+    CallerBlocks,
+    resumption_rows,
+)
 from simulation.engine.model import Model
 from simulation.engine.secretariat import DEFERRABLE, IDLE, Secretariat
 from simulation.engine.seeding import RandomStreams
 from simulation.engine.work import WorkItem
+from simulation.scenario.distributions import (
+    DIST_NAMES,
+    Deterministic,
+    Empirical,
+    Exponential,
+    Gamma,
+    LogNormal,
+    Triangular,
+    Uniform,
+)
 from simulation.scenario.schema import InterruptionPolicy
 
 STREAMS = {
@@ -132,3 +148,90 @@ def test_a_reports_sending_keeps_its_resumption_costs_across_staffing():
     both = set(lean) & set(rich)
     assert len(both) > 20
     assert all(lean[k] == rich[k] for k in both)
+
+
+# ------------------------------------------------------------------ lazy draws, by block
+# Draws are made block by block as entities arrive (engine.draws). numpy's Generator
+# methods consume the bit stream sequentially, so consecutive blocks from one generator
+# must be the very numbers of one draw for the whole horizon, for every distribution.
+DISTS = {
+    "exponential": [Exponential(mean=3.0)],
+    "lognormal": [LogNormal(mean=4.0, cv=0.6)],
+    # shape 1/cv^2 below, at and above 1 take different sampling paths in numpy
+    "gamma": [Gamma(mean=5.0, cv=0.5), Gamma(mean=5.0, cv=1.0), Gamma(mean=5.0, cv=2.0)],
+    "triangular": [Triangular(low=1.0, mode=2.0, high=9.0)],
+    "uniform": [Uniform(low=0.5, high=4.0)],
+    "deterministic": [Deterministic(value=2.5)],
+    "empirical": [Empirical(values=[1.0, 2.5, 7.0]),
+                  Empirical(values=[1.0, 2.5, 7.0, 9.0], weights=[1.0, 0.0, 3.0, 2.0])],
+}
+
+
+def test_every_distribution_kind_is_checked_by_block():
+    assert set(DISTS) == set(DIST_NAMES)
+
+
+def _blocks(sample, sizes) -> np.ndarray:
+    return np.concatenate([np.asarray(sample(size)) for size in sizes])
+
+
+@pytest.mark.parametrize("dist", [d for ds in DISTS.values() for d in ds], ids=repr)
+@pytest.mark.parametrize("sizes", [[1000], [256] * 4, [7, 1, 300, 692], [1] * 50 + [950]])
+def test_block_draws_equal_one_draw_for_every_distribution(dist, sizes):
+    n = sum(sizes)
+    full = dist.sample(np.random.default_rng(11), n)
+    rng = np.random.default_rng(11)
+    np.testing.assert_array_equal(_blocks(lambda size: dist.sample(rng, size), sizes), full)
+
+
+@pytest.mark.parametrize("sizes", [[1000], [256] * 4, [7, 1, 300, 692]])
+def test_block_draws_equal_one_draw_for_uniforms_and_integers(sizes):
+    """The raw draws the engine makes besides distributions: uniforms (routing, redial,
+    online booking, rework...) and integers (the doctor of a report)."""
+    n = sum(sizes)
+    rng = np.random.default_rng(5)
+    np.testing.assert_array_equal(_blocks(lambda size: rng.random(size), sizes),
+                                  np.random.default_rng(5).random(n))
+    rng = np.random.default_rng(5)
+    np.testing.assert_array_equal(_blocks(lambda size: rng.integers(7, size=size), sizes),
+                                  np.random.default_rng(5).integers(7, size=n))
+
+
+@pytest.mark.parametrize("dist", [d for ds in DISTS.values() for d in ds], ids=repr)
+def test_arrival_draws_read_in_order_are_the_full_draw(dist):
+    """ArrivalDraws (values and resumption rows), read in arrival order with gaps, give
+    what the up-front draw gave to the same arrivals."""
+    n = 700
+    full = dist.sample(np.random.default_rng(3), n)
+    rows = resumption_rows(dist, np.random.default_rng(4), n)
+    lazy = ArrivalDraws.of(dist, np.random.default_rng(3), block=64)
+    lazy_rows = ArrivalDraws.resumption(dist, np.random.default_rng(4), block=64)
+    for i in sorted(set(range(0, n, 3)) | set(range(128, 200)) | {n - 1}):
+        assert lazy[i] == full[i]
+        np.testing.assert_array_equal(lazy_rows[i], rows[i])
+
+
+def test_caller_blocks_are_the_callers_full_draws():
+    """A line's callers' draws made block by block equal those made all at once, for every
+    row a caller can use (with redials and transfers)."""
+    sc = build(scenario_dict({"calls": call_stream(
+        0.2, 3, 2.0, redial={"probability": 0.5, "max_attempts": 3,
+                             "delay": {"dist": "gamma", "mean": 20, "cv": 0.8}},
+        transfer={"share": 0.3, "by_teams": ["secretariat"],
+                  "handling": {"dist": "triangular", "low": 0.5, "mode": 1, "high": 3}})}))
+    stream = sc.departments["cardiology"].streams["calls"]
+    rng = lambda *names: RandomStreams(1, 0).get("cardiology", "calls", *names)  # noqa: E731
+    n = 1000
+    full = CallDraws.draw(stream, rng, n)
+    blocks = CallerBlocks(stream, rng, block=96)
+    for i in range(n):
+        b = blocks.at(i)
+        j = i - b.offset
+        assert b.service[j] == full.service[i] and b.transfer_u[j] == full.transfer_u[i]
+        for name in ("patience", "route_u", "transfer_patience", "handling",
+                     "transfer_route_u"):
+            for a in range(3):
+                assert getattr(b, name)[a][j] == getattr(full, name)[a, i], (name, a, i)
+        for name in ("redial_u", "redial_delay"):
+            for a in range(2):  # the last attempt is never redialled
+                assert getattr(b, name)[a][j] == getattr(full, name)[a, i], (name, a, i)
