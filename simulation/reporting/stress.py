@@ -49,12 +49,12 @@ def stress_des_section(scenarios: list[tuple[str, dict, dict]], experiment: str 
         cal = r["calendar"]
         done = meta.get("replications_completed")
         reps = len(done) if isinstance(done, list) else meta.get("replications_requested", "?")
+        # Nothing that changes from one identical run to the next (times, executor): the
+        # same results give the same report, byte for byte; run.json has those.
         runs.append(f"<li><b>{esc(n)}</b>: horizon {cal['horizon_days']} days, warm-up "
                     f"{cal['warmup_days']} days discarded, follow-up up to "
                     f"{cal.get('follow_up_days', 0)} days after the horizon; {reps} replications, "
-                    f"seed {esc(str(meta.get('seed', '?')))}; executor "
-                    f"{esc(str(meta.get('executor', '?')))}; ran {esc(str(meta.get('started', '?')))}"
-                    f" to {esc(str(meta.get('finished', '?')))}</li>")
+                    f"seed {esc(str(meta.get('seed', '?')))}</li>")
     rows = [
         _row("1.1 Purpose", f"Compare secretariat organisations on the mission KPIs (pickup "
              f"rate, interruptions, report delay) for: <ul>{described}</ul>"),
@@ -92,8 +92,8 @@ def stress_des_section(scenarios: list[tuple[str, dict, dict]], experiment: str 
              "spawn_key=(replication, digest of the stream's typed name)): one stream per "
              "purpose and entity, so replication k of every scenario shares its draws."),
         _row("5.3 Model execution", "Event-driven (SimPy), one replication per task on the "
-             "executor recorded above; same scenario and seed give identical results on any "
-             "executor."),
+             "executor recorded in each folder's run.json (with start and end times); the same "
+             "scenario and seed give identical results on any executor."),
         _row("5.4 System", esc(f"{platform.system()} {platform.release()}, "
                                f"{platform.machine()}") + " (where this report was built)"),
         _row("6 Code access", f"secsim {__version__}; the resolved scenarios and run "

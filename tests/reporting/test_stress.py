@@ -21,5 +21,6 @@ def test_section_has_every_item_and_the_runs_own_settings():
     assert cells == ITEMS
     assert "<details>" in text and "horizon 63 days, warm-up 7 days" in text
     assert "3 replications, seed 42" in text and "pooling" in text
+    assert "2026-12-04" not in text  # no run times: identical results, identical report
     assert "Phones pooled &lt;b&gt;" in text  # scenario text is escaped
     assert "simpy" in text and "numpy" in text
