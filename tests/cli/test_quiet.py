@@ -10,13 +10,22 @@ from conftest import BASELINE
 from simulation.cli.main import build_parser, main
 
 
+def _leaves(parser: argparse.ArgumentParser, name: str = ""):
+    """(name, parser) of every command that runs, sub-commands included (generate group)."""
+    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subs:
+        yield name, parser
+        return
+    for child, p in subs[0].choices.items():
+        yield from _leaves(p, f"{name} {child}".strip())
+
+
 def test_every_command_takes_quiet():
-    parser = build_parser()
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    missing = [name for name, p in sub.choices.items()
+    leaves = dict(_leaves(build_parser()))
+    missing = [name for name, p in leaves.items()
                if not any("--quiet" in a.option_strings and "-q" in a.option_strings
                           for a in p._actions)]
-    assert sub.choices and not missing, f"commands without -q/--quiet: {missing}"
+    assert len(leaves) > 10 and not missing, f"commands without -q/--quiet: {missing}"
 
 
 def test_quiet_validate_prints_problems_only(capsys):
