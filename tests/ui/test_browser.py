@@ -1,0 +1,169 @@
+"""The workbench in a real browser: `secsim ui` on a free loopback port, driven by headless
+Chromium (selenium). Skipped, with the reason, when the browser, its driver or selenium is
+missing (`.ci/run` installs them)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("streamlit", reason="the workbench needs streamlit (pip install -e '.[ui]')")
+pytest.importorskip("selenium", reason="the browser test needs selenium (pip install -e '.[ui]')")
+
+from selenium.webdriver import Chrome, ChromeOptions, ChromeService, Keys  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+HORIZON = 14  # one warm-up week and one measured week: a short run
+SEED = 3
+SCREENSHOT = os.environ.get("SECSIM_UI_SCREENSHOT")  # also save the README's picture there
+
+if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+    pytest.skip(f"no headless browser: {CHROMIUM} or {DRIVER} is missing (apt-get install "
+                "chromium chromium-driver; .ci/run does it as root)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`secsim ui` on a free loopback port, its runs in a temporary folder."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, SECSIM_UI_WORKDIR=str(tmp_path_factory.mktemp("ui-runs")),
+               PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
+                                          if p))
+    proc = subprocess.Popen([sys.executable, "-m", "simulation", "ui", "--port", str(port)],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=1).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail(f"secsim ui did not start: {proc.communicate()[0]}")
+    first = proc.stdout.readline()
+    assert f"http://127.0.0.1:{port}" in first  # it prints its address
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    opts = ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+              "--window-size=1400,1000"):
+        opts.add_argument(a)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                           "download.prompt_for_download": False})
+    with Chrome(service=ChromeService(DRIVER), options=opts) as drv:
+        drv.downloads = downloads
+        yield drv
+
+
+def number_input(drv, label_start: str):
+    """The input of the number field whose label starts with ``label_start``."""
+    return drv.find_element(By.XPATH, f'//div[@data-testid="stNumberInput"][.//label[starts-with('
+                                      f'normalize-space(.), "{label_start}")]]//input')
+
+
+def set_number(drv, wait, label_start: str, value: int) -> None:
+    box = number_input(drv, label_start)
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(str(value), Keys.ENTER)
+    wait.until(lambda d: number_input(d, label_start).get_attribute("value") == str(value))
+
+
+def click(wait, text: str) -> None:
+    wait.until(EC.element_to_be_clickable(
+        (By.XPATH, f'//button[normalize-space(.)="{text}"]'))).click()
+
+
+def open_baseline(drv, server: str, replications: int):
+    drv.get(server)
+    wait = WebDriverWait(drv, 60)
+    wait.until(lambda d: d.find_elements(By.XPATH, '//button[normalize-space(.)="Run"]'))
+    # the baseline is picked: the edited scenario is named after it
+    name = drv.find_element(By.XPATH, '//input[@aria-label="Name of the edited scenario"]')
+    assert name.get_attribute("value") == "baseline_edited"
+    set_number(drv, wait, "Horizon, days", HORIZON)
+    set_number(drv, wait, "Replications", replications)
+    set_number(drv, wait, "Seed", SEED)
+    return wait
+
+
+def wait_for_results(drv, wait, long: WebDriverWait) -> str:
+    long.until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="stTable"]')))
+    long.until(lambda d: d.find_elements(By.XPATH, '//button[normalize-space(.)="HTML report"]'))
+    return drv.find_element(By.TAG_NAME, "body").text
+
+
+def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path):
+    import simulation
+
+    drv = browser
+    wait = open_baseline(drv, server, 2)
+    click(wait, "Run")
+    body = wait_for_results(drv, wait, WebDriverWait(drv, 240))
+    drv.save_screenshot(str(tmp_path / "baseline.png"))
+    scenario = simulation.load_scenario(ROOT / "scenarios" / "baseline.yaml",
+                                        [f"calendar.horizon_days={HORIZON}"])
+    expected = simulation.run(scenario, replications=2, seed=SEED, events=False)
+    pickup = expected.kpi("pickup_rate")
+    shown = drv.find_element(By.CSS_SELECTOR, '[data-testid="stMetricValue"]').text
+    assert shown == f"{100 * pickup['mean']:.1f}%"
+    assert f"[{100 * pickup.ci_low:.1f}%, {100 * pickup.ci_high:.1f}%]" in body
+
+
+def test_pool_two_departments_and_online_booking_then_download_the_report(server, browser,
+                                                                           tmp_path):
+    drv = browser
+    wait = open_baseline(drv, server, 2)
+    # pool cardiology and gastroenterology phones
+    box = drv.find_element(By.CSS_SELECTOR, '[data-testid="stMultiSelect"] input')
+    for dept in ("cardiology", "gastroenterology"):
+        box.click()
+        box.send_keys(dept, Keys.ENTER)
+    wait.until(lambda d: "gastroenterology" in d.find_element(
+        By.CSS_SELECTOR, '[data-testid="stMultiSelect"]').text)
+    # 20% online booking: the second slider, from 0 by arrow keys
+    slider = drv.find_elements(By.CSS_SELECTOR, '[data-testid="stSlider"] input[type="range"]')[1]
+    slider.send_keys(Keys.ARROW_RIGHT * 20)
+    wait.until(lambda d: "20" in d.find_elements(
+        By.CSS_SELECTOR, '[data-testid="stSliderThumbValue"]')[1].text)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "online_booking"))
+    body = drv.find_element(By.TAG_NAME, "body").text
+    assert "'departments': ['cardiology', 'gastroenterology']" in body
+    click(wait, "Run")
+    body = wait_for_results(drv, wait, WebDriverWait(drv, 300))
+    assert "baseline_edited" in body and re.search(r"Difference: [+-]\d", body)
+    drv.save_screenshot(str(tmp_path / "compare.png"))
+    if SCREENSHOT:
+        drv.save_screenshot(SCREENSHOT)
+    click(wait, "HTML report")
+    report = drv.downloads / "report.html"
+    deadline = time.monotonic() + 30
+    while not report.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    text = report.read_text(encoding="utf-8")
+    assert "scenario comparison" in text and "baseline_edited" in text
