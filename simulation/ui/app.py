@@ -246,9 +246,7 @@ def main() -> None:
     changed = bool(sets or levers)
     if changed:
         st.markdown("**Changes** (the same as `secsim run FILE` with these `--set` and levers):")
-        st.code("\n".join([f"--set {s}" for s in sets] + [
-            f"levers: {kind} -> {entry or 'removed'}" for kind, entry in levers.items()]),
-            language=None)
+        st.code("\n".join(edits.describe(sets, levers)), language=None)
     download = st.container()
     pinned_section(variant["name"] if changed else original, variant, changed)
     reps, seed, days = run_controls(data)

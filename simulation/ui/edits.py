@@ -233,6 +233,20 @@ def to_yaml(data: Mapping, header: str = "") -> str:
     return comment + text
 
 
+def describe(sets: list[str], levers: Mapping[str, dict | None]) -> list[str]:
+    """The changes as a user reads them: ``--set`` overrides, then lever entries (YAML)."""
+    lines = [f"--set {s}" for s in sets]
+    for kind, entry in levers.items():
+        if entry is None:
+            lines.append(f"levers: remove the {kind} lever")
+        else:
+            flow = yaml.safe_dump({"lever": kind, **{k: v for k, v in entry.items()
+                                                     if k != "lever"}},
+                                  default_flow_style=True, sort_keys=False, width=1000)
+            lines.append(f"levers: - {flow.strip()}")
+    return lines
+
+
 def problems_by_field(exc: ScenarioError) -> list[tuple[str, str]]:
     """(field, sentence) pairs of a scenario error, the whole scenario as 'scenario'."""
     return [(path or "scenario", message) for path, message in exc.problems]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +70,11 @@ def work(folder: str, scenarios: list[dict], baseline: str, replications: int,
     from simulation.scenario.composition import load_scenario
 
     root = Path(folder)
+    # Warnings go to the job's log, not to the server's terminal (or a pipe nobody reads).
+    log = (root / "worker.log").open("a", encoding="utf-8", buffering=1)
+    sys.stdout = sys.stderr = log
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
     status = root / "status.json"
     progress = root / "progress.json"
     total = [0]

@@ -19,6 +19,7 @@ import pytest
 pytest.importorskip("streamlit", reason="the workbench needs streamlit (pip install -e '.[ui]')")
 pytest.importorskip("selenium", reason="the browser test needs selenium (pip install -e '.[ui]')")
 
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver import Chrome, ChromeOptions, ChromeService, Keys  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -27,7 +28,7 @@ from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-HORIZON = 14  # one warm-up week and one measured week: a short run
+HORIZON = 10  # one warm-up week and three measured days: a short run
 SEED = 3
 SCREENSHOT = os.environ.get("SECSIM_UI_SCREENSHOT")  # also save the README's picture there
 
@@ -38,16 +39,19 @@ if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`secsim ui` on a free loopback port, its runs in a temporary folder."""
+    """`secsim ui` on a free loopback port, its runs in a temporary folder, its output in
+    server.log there (a pipe nobody reads would block the server once full)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, SECSIM_UI_WORKDIR=str(tmp_path_factory.mktemp("ui-runs")),
+    folder = tmp_path_factory.mktemp("ui-runs")
+    env = dict(os.environ, SECSIM_UI_WORKDIR=str(folder),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
                                           if p))
-    proc = subprocess.Popen([sys.executable, "-m", "simulation", "ui", "--port", str(port)],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    log = folder / "server.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "simulation", "ui", "--port", str(port)],
+                                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     url, deadline = f"http://127.0.0.1:{port}", time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
         try:
@@ -57,9 +61,9 @@ def server(tmp_path_factory):
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail(f"secsim ui did not start: {proc.communicate()[0]}")
-    first = proc.stdout.readline()
-    assert f"http://127.0.0.1:{port}" in first  # it prints its address
+        pytest.fail(f"secsim ui did not start: {log.read_text()}")
+    # it prints its address, loopback only
+    assert f"workbench is at http://127.0.0.1:{port}" in log.read_text().splitlines()[0]
     yield url
     proc.terminate()
     proc.wait(timeout=20)
@@ -112,9 +116,20 @@ def open_baseline(drv, server: str, replications: int):
     return wait
 
 
-def wait_for_results(drv, wait, long: WebDriverWait) -> str:
-    long.until(EC.presence_of_element_located((By.CSS_SELECTOR, '[data-testid="stTable"]')))
-    long.until(lambda d: d.find_elements(By.XPATH, '//button[normalize-space(.)="HTML report"]'))
+def wait_for_results(drv, seconds: float) -> str:
+    """The page's text once the KPI table and the report's download button are shown."""
+    def ready(d):
+        body = d.find_element(By.TAG_NAME, "body").text
+        if "The run failed" in body:
+            pytest.fail(f"the run failed in the page:\n{body}")
+        return (d.find_elements(By.CSS_SELECTOR, '[data-testid="stTable"]') and d.find_elements(
+            By.XPATH, '//button[normalize-space(.)="HTML report"]'))
+
+    try:
+        WebDriverWait(drv, seconds).until(ready)
+    except TimeoutException:
+        body = drv.find_element(By.TAG_NAME, "body").text
+        pytest.fail(f"no results after {seconds}s; the page says:\n{body}")
     return drv.find_element(By.TAG_NAME, "body").text
 
 
@@ -124,7 +139,7 @@ def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path)
     drv = browser
     wait = open_baseline(drv, server, 2)
     click(wait, "Run")
-    body = wait_for_results(drv, wait, WebDriverWait(drv, 240))
+    body = wait_for_results(drv, 240)
     drv.save_screenshot(str(tmp_path / "baseline.png"))
     scenario = simulation.load_scenario(ROOT / "scenarios" / "baseline.yaml",
                                         [f"calendar.horizon_days={HORIZON}"])
@@ -144,19 +159,24 @@ def test_pool_two_departments_and_online_booking_then_download_the_report(server
     for dept in ("cardiology", "gastroenterology"):
         box.click()
         box.send_keys(dept, Keys.ENTER)
+    box.send_keys(Keys.ESCAPE)  # close the menu, which would cover the slider
     wait.until(lambda d: "gastroenterology" in d.find_element(
         By.CSS_SELECTOR, '[data-testid="stMultiSelect"]').text)
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "lever: pooling"))
     # 20% online booking: the second slider, from 0 by arrow keys
     slider = drv.find_elements(By.CSS_SELECTOR, '[data-testid="stSlider"] input[type="range"]')[1]
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
     slider.send_keys(Keys.ARROW_RIGHT * 20)
     wait.until(lambda d: "20" in d.find_elements(
         By.CSS_SELECTOR, '[data-testid="stSliderThumbValue"]')[1].text)
     wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "online_booking"))
     body = drv.find_element(By.TAG_NAME, "body").text
-    assert "'departments': ['cardiology', 'gastroenterology']" in body
+    assert "departments: [cardiology, gastroenterology]" in body and "share: 0.2" in body
     click(wait, "Run")
-    body = wait_for_results(drv, wait, WebDriverWait(drv, 300))
+    body = wait_for_results(drv, 240)
     assert "baseline_edited" in body and re.search(r"Difference: [+-]\d", body)
+    results = drv.find_element(By.XPATH, '//h2[contains(., "4. Results")]')
+    drv.execute_script("arguments[0].scrollIntoView({block: 'start'})", results)
     drv.save_screenshot(str(tmp_path / "compare.png"))
     if SCREENSHOT:
         drv.save_screenshot(SCREENSHOT)
