@@ -162,27 +162,29 @@ def lever_changes(old: Mapping, new: Mapping, data: Mapping) -> dict[str, dict |
     Fields the workbench does not show (penalties, factors) keep the file's values."""
     changes: dict[str, dict | None] = {}
 
-    def base(kind: str, **defaults) -> dict:
+    def entry(kind: str, shown: dict, **defaults) -> dict:
         found = _levers(data, kind)
-        return {**defaults, **(copy.deepcopy(found[0]) if found else {}), "lever": kind}
+        kept = {k: v for k, v in (copy.deepcopy(found[0]) if found else defaults).items()
+                if k not in shown and k != "lever"}
+        return {"lever": kind, **shown, **kept}
 
     if sorted(new["pooled"]) != sorted(old["pooled"]) or (
             new["pooled"] and new["pooling_scope"] != old["pooling_scope"]):
         pooled = [d for d in data.get("departments", {}) if d in set(new["pooled"])]
-        changes["pooling"] = None if len(pooled) < 2 else {
-            **base("pooling", specialty_penalty=0.1), "departments": pooled,
-            "scope": new["pooling_scope"]}
+        changes["pooling"] = None if len(pooled) < 2 else entry(
+            "pooling", {"departments": pooled, "scope": new["pooling_scope"]},
+            specialty_penalty=0.1)
     back = {t: int(n) for t, n in new["back_office"].items() if int(n) > 0}
     if back != {t: int(n) for t, n in old["back_office"].items() if int(n) > 0}:
-        changes["front_back_split"] = {**base("front_back_split"), "back_office": back} if back \
+        changes["front_back_split"] = entry("front_back_split", {"back_office": back}) if back \
             else None
     if (new["voice_mode"], new["voice_adoption"]) != (old["voice_mode"], old["voice_adoption"]):
-        changes["voice_recognition"] = None if new["voice_mode"] == "none" else {
-            **base("voice_recognition"), "mode": new["voice_mode"],
-            "adoption": float(new["voice_adoption"])}
+        changes["voice_recognition"] = None if new["voice_mode"] == "none" else entry(
+            "voice_recognition", {"mode": new["voice_mode"],
+                                  "adoption": float(new["voice_adoption"])})
     if new["online_share"] != old["online_share"]:
-        changes["online_booking"] = None if new["online_share"] <= 0 else {
-            **base("online_booking"), "share": float(new["online_share"])}
+        changes["online_booking"] = None if new["online_share"] <= 0 else entry(
+            "online_booking", {"share": float(new["online_share"])})
     return changes
 
 
@@ -240,9 +242,8 @@ def describe(sets: list[str], levers: Mapping[str, dict | None]) -> list[str]:
         if entry is None:
             lines.append(f"levers: remove the {kind} lever")
         else:
-            flow = yaml.safe_dump({"lever": kind, **{k: v for k, v in entry.items()
-                                                     if k != "lever"}},
-                                  default_flow_style=True, sort_keys=False, width=1000)
+            flow = yaml.safe_dump(dict(entry), default_flow_style=True, sort_keys=False,
+                                  width=1000)
             lines.append(f"levers: - {flow.strip()}")
     return lines
 
