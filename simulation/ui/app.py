@@ -199,7 +199,7 @@ def show_results(job: jobs.Job) -> None:
     st.table(results.kpi_table(comp, names).set_index("KPI"))
     for title, svg in results.figures(job.out, names, job.baseline):
         st.markdown(f"**{title}**")
-        st.html(svg)
+        st.markdown(results.svg_img(svg, title), unsafe_allow_html=True)
     c1, c2, c3 = st.columns(3)
     c1.download_button("KPI table (CSV)", (job.out / "comparison.csv").read_bytes(),
                        "comparison.csv", "text/csv", key="download_csv")

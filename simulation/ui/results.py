@@ -105,6 +105,16 @@ def figures(out: str | Path, scenarios: list[str], baseline: str) -> list[tuple[
     ]
 
 
+def svg_img(svg: str, title: str) -> str:
+    """An inline SVG figure as an <img> (a data URI: the page shows it as it is)."""
+    import base64
+    import html
+
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return (f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(title)}" '
+            'style="max-width: 100%">')
+
+
 def parquet_zip(out: str | Path) -> bytes:
     """The run's Parquet results (every scenario folder and the comparison) as one zip."""
     out = Path(out)

@@ -103,14 +103,14 @@ def click(wait, text: str) -> None:
         (By.XPATH, f'//button[normalize-space(.)="{text}"]'))).click()
 
 
-def open_baseline(drv, server: str, replications: int):
+def open_baseline(drv, server: str, replications: int, horizon: int = HORIZON):
     drv.get(server)
     wait = WebDriverWait(drv, 60)
     wait.until(lambda d: d.find_elements(By.XPATH, '//button[normalize-space(.)="Run"]'))
     # the baseline is picked: the edited scenario is named after it
     name = drv.find_element(By.XPATH, '//input[@aria-label="Name of the edited scenario"]')
     assert name.get_attribute("value") == "baseline_edited"
-    set_number(drv, wait, "Horizon, days", HORIZON)
+    set_number(drv, wait, "Horizon, days", horizon)
     set_number(drv, wait, "Replications", replications)
     set_number(drv, wait, "Seed", SEED)
     return wait
@@ -153,7 +153,8 @@ def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path)
 def test_pool_two_departments_and_online_booking_then_download_the_report(server, browser,
                                                                            tmp_path):
     drv = browser
-    wait = open_baseline(drv, server, 2)
+    # the README's picture needs narrower intervals than the test
+    wait = open_baseline(drv, server, 5 if SCREENSHOT else 2, 21 if SCREENSHOT else HORIZON)
     # pool cardiology and gastroenterology phones
     box = drv.find_element(By.CSS_SELECTOR, '[data-testid="stMultiSelect"] input')
     for dept in ("cardiology", "gastroenterology"):
@@ -178,7 +179,10 @@ def test_pool_two_departments_and_online_booking_then_download_the_report(server
     results = drv.find_element(By.XPATH, '//h2[contains(., "4. Results")]')
     drv.execute_script("arguments[0].scrollIntoView({block: 'start'})", results)
     drv.save_screenshot(str(tmp_path / "compare.png"))
-    if SCREENSHOT:
+    if SCREENSHOT:  # the README's picture: the results, taller
+        drv.set_window_size(1400, 1500)
+        drv.execute_script("arguments[0].scrollIntoView({block: 'start'})", results)
+        time.sleep(1)
         drv.save_screenshot(SCREENSHOT)
     click(wait, "HTML report")
     report = drv.downloads / "report.html"
@@ -187,3 +191,5 @@ def test_pool_two_departments_and_online_booking_then_download_the_report(server
         time.sleep(0.2)
     text = report.read_text(encoding="utf-8")
     assert "scenario comparison" in text and "baseline_edited" in text
+    figures = drv.find_elements(By.CSS_SELECTOR, 'img[src^="data:image/svg+xml"]')
+    assert len(figures) == 3 and all(f.size["height"] > 100 for f in figures)
