@@ -179,6 +179,17 @@ def show_job(job: jobs.Job) -> None:
         st.warning("The run was cancelled.")
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def figures(out: str, names: tuple[str, ...], baseline: str) -> list[tuple[str, str]]:
+    """The figures of a finished run (drawn once, not at every rerun of the page)."""
+    return results.figures(out, list(names), baseline)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def parquet_zip(out: str) -> bytes:
+    return results.parquet_zip(out)
+
+
 def show_results(job: jobs.Job) -> None:
     """Section 4: mission KPIs first, the side-by-side table, figures, downloads."""
     comp = results.comparison(job.out)
@@ -197,13 +208,13 @@ def show_results(job: jobs.Job) -> None:
                 col.caption(f"Difference: {card['diff']}")
     st.subheader("KPIs side by side")
     st.table(results.kpi_table(comp, names).set_index("KPI"))
-    for title, svg in results.figures(job.out, names, job.baseline):
+    for title, svg in figures(str(job.out), tuple(names), job.baseline):
         st.markdown(f"**{title}**")
         st.markdown(results.svg_img(svg, title), unsafe_allow_html=True)
     c1, c2, c3 = st.columns(3)
     c1.download_button("KPI table (CSV)", (job.out / "comparison.csv").read_bytes(),
                        "comparison.csv", "text/csv", key="download_csv")
-    c2.download_button("Parquet results (zip)", results.parquet_zip(job.out), "results.zip",
+    c2.download_button("Parquet results (zip)", parquet_zip(str(job.out)), "results.zip",
                        "application/zip", key="download_parquet")
     c3.download_button("HTML report", (job.out / "report.html").read_bytes(), "report.html",
                        "text/html", key="download_report")

@@ -139,6 +139,10 @@ def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path)
     drv = browser
     wait = open_baseline(drv, server, 2)
     click(wait, "Run")
+    # while it runs: a progress bar, a Cancel button, and Run cannot start a second run
+    wait.until(lambda d: d.find_elements(By.XPATH, '//button[normalize-space(.)="Cancel"]'))
+    run = drv.find_element(By.XPATH, '//button[normalize-space(.)="Run"]')
+    assert not run.is_enabled()
     body = wait_for_results(drv, 240)
     drv.save_screenshot(str(tmp_path / "baseline.png"))
     scenario = simulation.load_scenario(ROOT / "scenarios" / "baseline.yaml",
@@ -193,3 +197,29 @@ def test_pool_two_departments_and_online_booking_then_download_the_report(server
     assert "scenario comparison" in text and "baseline_edited" in text
     figures = drv.find_elements(By.CSS_SELECTOR, 'img[src^="data:image/svg+xml"]')
     assert len(figures) == 3 and all(f.size["height"] > 100 for f in figures)
+
+
+def test_cancel_stops_a_run(server, browser):
+    drv = browser
+    wait = open_baseline(drv, server, 50)
+    click(wait, "Run")
+    click(wait, "Cancel")
+    wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "The run was cancelled."))
+    assert wait.until(EC.element_to_be_clickable(
+        (By.XPATH, '//button[normalize-space(.)="Run"]')))
+
+
+def test_a_malformed_upload_is_named_in_the_page(server, browser, tmp_path):
+    drv = browser
+    drv.get(server)
+    wait = WebDriverWait(drv, 60)
+    wait.until(EC.element_to_be_clickable(
+        (By.XPATH, '//label[normalize-space(.)="Upload a YAML file"]'))).click()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ncalendar: [1, 2\n", encoding="utf-8")
+    wait.until(EC.presence_of_element_located(
+        (By.CSS_SELECTOR, '[data-testid="stFileUploader"] input[type="file"]'))).send_keys(str(bad))
+    wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, '[data-testid="stSidebar"]'),
+                                                "is not valid YAML (line"))
+    body = drv.find_element(By.TAG_NAME, "body").text
+    assert "bad.yaml is not a valid scenario" in body and "Traceback" not in body
