@@ -286,7 +286,7 @@ def main() -> None:
         folder = tempfile.mkdtemp(prefix="secsim-ui-", dir=os.environ.get("SECSIM_UI_WORKDIR"))
         job = jobs.start(folder, to_run, original, reps, seed)
         st.session_state["job"] = job
-        busy = True
+        st.rerun()  # draw the page again with Run greyed out and the progress bar
     if job is not None:
         show_job(job)
         if job.state() == "done":

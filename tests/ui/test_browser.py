@@ -133,6 +133,15 @@ def wait_for_results(drv, seconds: float) -> str:
     return drv.find_element(By.TAG_NAME, "body").text
 
 
+def wait_for_download(drv, name: str, seconds: float = 30) -> Path:
+    path = drv.downloads / name
+    deadline = time.monotonic() + seconds
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert path.exists(), f"{name} was not downloaded: {list(drv.downloads.iterdir())}"
+    return path
+
+
 def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path):
     import simulation
 
@@ -141,8 +150,9 @@ def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path)
     click(wait, "Run")
     # while it runs: a progress bar, a Cancel button, and Run cannot start a second run
     wait.until(lambda d: d.find_elements(By.XPATH, '//button[normalize-space(.)="Cancel"]'))
-    run = drv.find_element(By.XPATH, '//button[normalize-space(.)="Run"]')
-    assert not run.is_enabled()
+    wait.until(lambda d: not d.find_element(
+        By.XPATH, '//button[normalize-space(.)="Run"]').is_enabled())
+    assert drv.find_elements(By.CSS_SELECTOR, '[data-testid="stProgress"]')
     body = wait_for_results(drv, 240)
     drv.save_screenshot(str(tmp_path / "baseline.png"))
     scenario = simulation.load_scenario(ROOT / "scenarios" / "baseline.yaml",
@@ -156,6 +166,8 @@ def test_baseline_run_shows_the_numbers_of_secsim_run(server, browser, tmp_path)
 
 def test_pool_two_departments_and_online_booking_then_download_the_report(server, browser,
                                                                            tmp_path):
+    import simulation
+
     drv = browser
     # the README's picture needs narrower intervals than the test
     wait = open_baseline(drv, server, 5 if SCREENSHOT else 2, 21 if SCREENSHOT else HORIZON)
@@ -177,6 +189,12 @@ def test_pool_two_departments_and_online_booking_then_download_the_report(server
     wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "body"), "online_booking"))
     body = drv.find_element(By.TAG_NAME, "body").text
     assert "departments: [cardiology, gastroenterology]" in body and "share: 0.2" in body
+    # the edited scenario downloads as the YAML file secsim run reads
+    click(wait, "Download the edited scenario (YAML)")
+    edited = wait_for_download(drv, "baseline_edited.yaml")
+    resolved = simulation.load_scenario(edited)
+    assert resolved.calendar.horizon_days == HORIZON
+    assert [lv.lever for lv in resolved.applied_levers] == ["pooling", "online_booking"]
     click(wait, "Run")
     body = wait_for_results(drv, 240)
     assert "baseline_edited" in body and re.search(r"Difference: [+-]\d", body)
@@ -189,11 +207,7 @@ def test_pool_two_departments_and_online_booking_then_download_the_report(server
         time.sleep(1)
         drv.save_screenshot(SCREENSHOT)
     click(wait, "HTML report")
-    report = drv.downloads / "report.html"
-    deadline = time.monotonic() + 30
-    while not report.exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
-    text = report.read_text(encoding="utf-8")
+    text = wait_for_download(drv, "report.html").read_text(encoding="utf-8")
     assert "scenario comparison" in text and "baseline_edited" in text
     figures = drv.find_elements(By.CSS_SELECTOR, 'img[src^="data:image/svg+xml"]')
     assert len(figures) == 3 and all(f.size["height"] > 100 for f in figures)
