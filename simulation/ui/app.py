@@ -21,9 +21,10 @@ from simulation.ui import edits, jobs, results
 
 SCENARIOS = Path(os.environ.get("SECSIM_UI_SCENARIOS")
                  or Path(__file__).resolve().parents[2] / "scenarios")
-# Widget keys that belong to one scenario: cleared when another scenario is picked.
+# Widget keys (and pinned variants) that belong to one scenario: cleared when another
+# scenario is picked.
 EDIT_PREFIXES = ("horizon", "size:", "back:", "pooled", "pooling_scope", "voice_", "online_",
-                 "sit_", "variant_name")
+                 "sit_", "variant_name", "pinned")
 
 
 def show_problems(exc: ScenarioError, where=st) -> None:

@@ -71,3 +71,19 @@ def test_a_bad_bundled_file_is_named_not_a_traceback(tmp_path, monkeypatch):
     errors = [e.value for e in at.error]
     assert any("departments.cardiology.streams.booking_calls.arrivals.per_day" in e
                and "finite number" in e for e in errors)
+
+
+def test_pinned_variants_run_side_by_side():
+    at = page()
+    at.slider(key="online_share").set_value(20).run()
+    at.text_input(key="variant_name").set_value("online_20").run()
+    at.button(key="pin").click().run()
+    at.text_input(key="variant_name").set_value("pooled").run()
+    at.slider(key="online_share").set_value(0).run()
+    at.multiselect(key="pooled").set_value(["cardiology", "gastroenterology"]).run()
+    assert not at.exception
+    shown = text(at)
+    assert "3 scenario(s)" in shown  # baseline, the pinned one and the current one
+    assert any("Pinned variants: online_20" in m.value for m in at.markdown)
+    at.selectbox(key="scenario").set_value("pooled_phones").run()  # another scenario
+    assert not any("Pinned variants" in m.value for m in at.markdown)
