@@ -116,7 +116,8 @@ def adjust(data: dict) -> dict:
             index=edits.VOICE_MODES.index(old["voice_mode"]), key="voice_mode")
         adoption = st.slider(f"Voice recognition adoption, % of dictations "
                              f"(file: {100 * old['voice_adoption']:.0f}%)", 0, 100,
-                             int(round(100 * old["voice_adoption"])), key="voice_adoption")
+                             int(round(100 * old["voice_adoption"])), key="voice_adoption",
+                             disabled=new["voice_mode"] == "none")
         new["voice_adoption"] = old["voice_adoption"] if adoption == round(
             100 * old["voice_adoption"]) else adoption / 100
         for dept, s in old["signoff"].items():
