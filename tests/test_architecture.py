@@ -29,6 +29,7 @@ FLOORS = {
     "sweeps": 4,
     "decide": 4,
     "cli": 5,
+    "ui": 5,
 }
 LEAVES = {"simulation.version", "simulation.errors"}
 # Rooms on the same floor or below that still must not be imported.

@@ -1,5 +1,5 @@
 """The ``secsim`` command line: run | validate | schema | compare | sweep | optimise |
-sensitivity | advise | calibrate | report | generate.
+sensitivity | advise | calibrate | report | generate | ui.
 
 Each command lives in its own module with ``register(subparsers)``, which sets
 ``func(args) -> int``. Every user error (bad scenario, missing file, impossible option) is
@@ -25,7 +25,7 @@ __all__ = ["UsageError", "main", "build_parser"]
 COMMANDS = ("simulation.cli.run", "simulation.cli.validate", "simulation.cli.schema",
             "simulation.cli.compare", "simulation.cli.sweep", "simulation.cli.optimise",
             "simulation.cli.sensitivity", "simulation.cli.advise", "calibration.cli",
-            "simulation.cli.report", "simulation.cli.generate")
+            "simulation.cli.report", "simulation.cli.generate", "simulation.cli.ui")
 
 
 def build_parser() -> argparse.ArgumentParser:
