@@ -80,7 +80,7 @@ def test_baseline_streamed_kpis_and_events_equal_the_tables(flush_rows, batch_ro
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(SCENARIOS), seed=st.integers(0, 10_000),
-       horizon=st.integers(3, 8), warmup=st.integers(0, 2),
+       horizon=st.integers(3, 5), warmup=st.integers(0, 2),
        flush_rows=st.sampled_from([1, 60, 400]), batch_rows=st.sampled_from([3_000, 20_000]))
 def test_streamed_kpis_equal_the_tables(name, seed, horizon, warmup, flush_rows, batch_rows):
     check_same(small(name, horizon, warmup), seed, rep=seed % 3, flush_rows=flush_rows,

@@ -66,11 +66,11 @@ def synthetic_audit(data: dict, interrupted: float | None = None, reps: int = AU
 def fit_recovery(seed: int = 1, max_evals: int = 60):
     """Fit the four TRUTH parameters, from 1, to an audit measured on the truth with the
     fit's own seed and replications."""
-    truth = unshare(clinic(28))
+    truth = unshare(clinic(14))
     for name, value in TRUTH.items():
         resolve(name, truth).apply(truth, value)
     audit, _ = synthetic_audit(truth, reps=FIT_REPS, seed=seed)
-    base = clinic(28)  # the perturbed start: every parameter at 1
+    base = clinic(14)  # the perturbed start: every parameter at 1
     params = [resolve(n, base) for n in TRUTH]
     # Every evaluation simulates the scenario as written (rounded), so the written file
     # has exactly the fit's residuals: no seed is luckier than another for the status.

@@ -42,7 +42,7 @@ from simulation.scenario.schema import URGENT_KINDS
 # so every run checks the same examples; database=None: nothing written outside tests/.
 QUIET = dict(deadline=None, derandomize=True, database=None,
              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-SETTINGS = settings(max_examples=120, **QUIET)
+SETTINGS = settings(max_examples=50, **QUIET)
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 CALL_OUTCOMES = {"answered", "abandoned", "cut_off", "closed", "in_system"}
 
