@@ -24,6 +24,8 @@ def register(sub) -> None:
                    help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=None,
                    help=f"port (default {DEFAULT_PORT}, or a free one if it is taken)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="only print the address (Streamlit logs errors only)")
     p.set_defaults(func=cmd_ui)
 
 
@@ -64,7 +66,10 @@ def cmd_ui(args) -> int:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     print(f"secsim ui: the workbench is at http://{args.host}:{port} (Ctrl-C stops it)",
           flush=True)
-    proc = subprocess.Popen(streamlit_command(args.host, port), env=env)
+    command = streamlit_command(args.host, port)
+    if getattr(args, "quiet", False):
+        command += ["--logger.level", "error"]
+    proc = subprocess.Popen(command, env=env)
     try:
         return proc.wait()
     except KeyboardInterrupt:

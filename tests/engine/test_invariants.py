@@ -363,7 +363,7 @@ def assert_work_conserving(scenario, tables) -> None:
         assert lost <= EPS, f"{name} free for {lost:.3f} min while work she may take waited"
 
 
-@settings(max_examples=60, **QUIET)
+@settings(max_examples=30, **QUIET)
 @given(data=scenario_strategy(interruptions=False, min_staff=2), seed=st.integers(0, 2**32 - 1))
 def test_no_secretary_idles_while_work_she_may_take_waits(data, seed):
     """Work conservation on random scenarios with interruptions off (all work kinds)."""
@@ -388,7 +388,7 @@ def staggered_back_office(draw):
     return data
 
 
-@settings(max_examples=60, **QUIET)
+@settings(max_examples=30, **QUIET)
 @given(data=staggered_back_office(), seed=st.integers(0, 2**32 - 1))
 def test_unfinished_work_is_handed_over_at_shift_changes(data, seed):
     """Work conservation at shift changes: a task left at the end of a shift is taken by an
