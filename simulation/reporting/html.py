@@ -83,13 +83,15 @@ def _read(folder: Path) -> ScenarioRun:
                        delays, resolved, meta)
 
 
-def _fmt(v: float, unit: str) -> str:
+def fmt_value(v: float, unit: str) -> str:
+    """A KPI value as shown: percentages with one decimal, others with two."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{100 * v:.1f}%" if unit == "%" else f"{v:.2f}"
 
 
-def _diff(v: float, unit: str) -> str:
+def fmt_diff(v: float, unit: str) -> str:
+    """A paired difference as shown (points for percentages)."""
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{100 * v:+.1f} pt" if unit == "%" else f"{v:+.2f}"
@@ -108,15 +110,15 @@ def _kpi_table(comp: pd.DataFrame, runs: list[str], baseline: str, dept: str = "
                 cells.append("<td>–</td>")
                 continue
             r = c.loc[(n, kpi)]
-            text = (f"{_fmt(r['mean'], unit)}<br><span class=ci>[{_fmt(r.ci_low, unit)}, "
-                    f"{_fmt(r.ci_high, unit)}]</span>")
-            tip = f"95% CI [{_fmt(r.ci_low, unit)}, {_fmt(r.ci_high, unit)}]"
+            text = (f"{fmt_value(r['mean'], unit)}<br><span class=ci>[{fmt_value(r.ci_low, unit)}, "
+                    f"{fmt_value(r.ci_high, unit)}]</span>")
+            tip = f"95% CI [{fmt_value(r.ci_low, unit)}, {fmt_value(r.ci_high, unit)}]"
             cls = ""
             if n != baseline:
                 star = "*" if r.diff_significant else ""
-                text += f"<br><span class=delta>Δ {_diff(r['diff'], unit)}{star}</span>"
-                tip += (f"; paired difference to {baseline}: {_diff(r['diff'], unit)} "
-                        f"[{_diff(r.diff_ci_low, unit)}, {_diff(r.diff_ci_high, unit)}]")
+                text += f"<br><span class=delta>Δ {fmt_diff(r['diff'], unit)}{star}</span>"
+                tip += (f"; paired difference to {baseline}: {fmt_diff(r['diff'], unit)} "
+                        f"[{fmt_diff(r.diff_ci_low, unit)}, {fmt_diff(r.diff_ci_high, unit)}]")
                 if r.diff_significant and (kpi in HIGHER_IS_BETTER or kpi in LOWER_IS_BETTER):
                     better = (r["diff"] > 0) == (kpi in HIGHER_IS_BETTER)
                     cls = " class=sig-up" if better else " class=sig-down"
@@ -138,7 +140,7 @@ def _dept_pickup_table(comp: pd.DataFrame, runs: list[str]) -> str:
     rows = []
     for n in runs:
         cells = "".join(
-            f"<td>{_fmt(v.iloc[0], '%')}</td>" if len(v := c[(c.scenario == n) & (c.department == d)]["mean"])
+            f"<td>{fmt_value(v.iloc[0], '%')}</td>" if len(v := c[(c.scenario == n) & (c.department == d)]["mean"])
             else "<td>–</td>" for d in depts)
         rows.append(f"<tr><td>{html.escape(n)}</td>{cells}</tr>")
     return f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}</table>"
@@ -158,7 +160,7 @@ def _pipeline_table(comp: pd.DataFrame, runs: list[str]) -> str:
     head = "".join(f"<th>{html.escape(label)}</th>" for _k, label, _u in cols)
     rows = []
     for name in runs:
-        cells = "".join(f"<td>{_fmt(c.get((name, k), float('nan')), u)}</td>" for k, _l, u in cols)
+        cells = "".join(f"<td>{fmt_value(c.get((name, k), float('nan')), u)}</td>" for k, _l, u in cols)
         rows.append(f"<tr><th>{html.escape(name)}</th>{cells}</tr>")
     return f"<table><tr><th>scenario</th>{head}</tr>{''.join(rows)}</table>"
 

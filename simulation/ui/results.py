@@ -4,11 +4,13 @@ and the files to download. Pure functions over the comparison folder's tables.""
 from __future__ import annotations
 
 import io
-import math
 import zipfile
 from pathlib import Path
 
 import pandas as pd
+
+from simulation.reporting.html import fmt_diff
+from simulation.reporting.html import fmt_value as fmt  # the report's formats, shared
 
 # The mission's three KPIs, first on the page: (column, label, unit).
 MISSION = [
@@ -24,20 +26,6 @@ SIDE_BY_SIDE = MISSION + [
     ("report_within_8d_share", "Reports sent within 8 days", "%"),
     ("utilisation", "Secretary utilisation", "%"),
 ]
-
-
-def fmt(v: float, unit: str) -> str:
-    """A KPI value as shown: percentages with one decimal, others with two."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    return f"{100 * v:.1f}%" if unit == "%" else f"{v:.2f}"
-
-
-def fmt_diff(v: float, unit: str) -> str:
-    """A paired difference as shown (points for percentages)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    return f"{100 * v:+.1f} pt" if unit == "%" else f"{v:+.2f}"
 
 
 def kpi_cards(comp: pd.DataFrame, scenario: str) -> list[dict]:
