@@ -23,7 +23,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "advise", help="replications needed for a KPI's precision, and the warm-up the "
                        "data suggest (MSER-5)",
-        description="Run replications until the 95%% interval of --kpi is within "
+        description="Run replications until the 95% interval of --kpi is within "
         "--precision, and check the scenario's warm-up against MSER-5 on the daily series "
         "of a run from empty. See docs/howto-advise.md.")
     p.add_argument("scenario", help="scenario YAML file")
@@ -94,8 +94,9 @@ def cmd_advise(args) -> int:
         print(f"Warm-up by MSER-5 (run from empty): {cuts}; the scenario discards {have} d.")
         if have < need:
             print(f"warning: calendar.warmup_days ({have}) is shorter than the {need} days the "
-                  f"data suggest; set --set calendar.warmup_days={need} (and lengthen the "
-                  "horizon) so start-up effects do not bias the KPIs", file=sys.stderr)
+                  f"data suggest; discard {need} days (calendar.warmup_days: {need} in the file, "
+                  f"or --set calendar.warmup_days={need}) and lengthen the horizon by as much, "
+                  "so start-up effects do not bias the KPIs", file=sys.stderr)
     if args.out:
         print(f"Plot and details: {Path(args.out) / 'advise.html'}")
     return 0

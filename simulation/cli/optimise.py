@@ -271,6 +271,8 @@ def _write(out: Path, outcome, evaluator, args) -> None:
                                                   default=_json_default), encoding="utf-8")
     if outcome.best is not None:
         best = evaluator.scenario(outcome.best.settings)
+        # Its own name, so running it never writes over the base scenario's outputs.
+        best = best.model_copy(update={"name": f"{best.name}_optimised"})
         header = (f"Best candidate of: secsim optimise {args.scenario} "
                   + " ".join(f"--vary {v}" for v in args.vary) + " "
                   + " ".join(f'--target "{t}"' for t in args.target)

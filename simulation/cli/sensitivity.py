@@ -53,7 +53,8 @@ def register(sub) -> None:
     p.add_argument("--worker-timeout", type=_seconds, metavar="SECONDS",
                    help="with Dask: stop when no worker has been alive for this long")
     p.add_argument("--resume", action="store_true",
-                   help="continue the analysis in --out (finished points are kept)")
+                   help="continue the analysis in --out (the default: a rerun of the same "
+                        "command keeps the finished points)")
     add_max_events(p)
     p.add_argument("--json", action="store_true", help="print the indices as JSON on stdout")
     add_quiet(p)
@@ -124,12 +125,14 @@ def cmd_sensitivity(args) -> int:
     progress = Progress(f"{spec.name}: tasks", enabled=not args.quiet)
     executor = make_sweep_executor(args, notify=progress.write)
     try:
-        outcome = run_sweep(dplan, out / "sweep", executor, resume=args.resume,
+        # A rerun continues: finished points are kept; the store refuses another sample.
+        outcome = run_sweep(dplan, out / "sweep", executor, resume=True,
                             on_start=progress.start,
                             on_task=lambda _p, _r, ok: progress.step(ok),
                             meta={"command": " ".join(sys.argv)}, notify=progress.write)
     except StoreError as exc:
-        raise UsageError(f"{exc} (add --resume to continue it)") from None
+        raise UsageError(f"{exc}; {out} holds another analysis (other spec, sample or "
+                         "replications): choose another --out") from None
     finally:
         progress.finish()
     if outcome.interrupted or outcome.failed:

@@ -75,7 +75,7 @@ def stress_des_section(scenarios: list[tuple[str, dict, dict]], experiment: str 
              "secretaries (teams, shifts, absences), doctors (sittings); queues per line, desk "
              "and task kind."),
         _row("3.1 Data sources", "Audit time shares and interruption figures (AP-HP 2016–2018, "
-             "docs/sources.md, ../shared/domain.md); each scenario file cites its sources and "
+             "docs/sources.md, docs/sources/domain.md); each scenario file cites its sources and "
              "marks assumptions ASSUMPTION in comments."),
         _row("3.2 Pre-processing", "None at run time; calibration (secsim calibrate) fits free "
              "parameters to audit shares (docs/calibration.md)."),

@@ -150,6 +150,7 @@ def test_command_prints_the_json_contract_writes_the_folder_and_resumes(line_fil
     assert "<svg" in (out / "report.html").read_text()
     best = secsim("validate", str(out / "best.yaml"), cwd=tmp_path)
     assert best.returncode == 0 and "4 secretaries" in best.stdout, best.stdout + best.stderr
+    assert "name: erlang_a_optimised" in (out / "best.yaml").read_text()
     cached = {p: p.stat().st_mtime_ns for p in (out / "cache").glob("*.parquet")}
     assert len(cached) == 3
     again = secsim(*args, cwd=tmp_path)  # everything comes from the cache
