@@ -47,17 +47,17 @@ def call_centre(n_departments: int, lam: float, mean_service: float, mean_patien
 def test_pooling_single_secretary_lines_matches_erlang_a_and_raises_pickup():
     """c dedicated M/M/1+M lines vs one M/M/c+M pool: both match Erlang-A; the pool answers more.
 
-    30 replications each; theory must lie in the 99.9% t-interval of the replication means
+    20 replications each; theory must lie in the 99.9% t-interval of the replication means
     (4 checks: family-wise false alarm <= 0.4%).
     """
     c, lam, service, patience = 3, 0.3, 2.5, 2.0
     dedicated = load_scenario(call_centre(c, lam, service, patience, pooled=False))
     pooled = load_scenario(call_centre(c, lam, service, patience, pooled=True))
-    res_d, res_p = run_many([dedicated, pooled], replications=30, seed=4,
+    res_d, res_p = run_many([dedicated, pooled], replications=20, seed=4,
                             executor=ProcessExecutor(2), events=False)
     expected = {"dedicated": erlang_a(lam, 1 / service, 1 / patience, 1).pickup_rate,
                 "pooled": erlang_a(c * lam, 1 / service, 1 / patience, c).pickup_rate}
-    t999 = stats.t.ppf(0.9995, 29)
+    t999 = stats.t.ppf(0.9995, 19)
     for res in (res_d, res_p):
         x = res.kpis[res.kpis.department == "ALL"].pickup_rate.to_numpy()
         half = t999 * x.std(ddof=1) / np.sqrt(len(x))
@@ -75,7 +75,7 @@ def test_pairing_narrows_intervals_on_a_bundled_case():
     short = ["calendar.horizon_days=21", "calendar.warmup_days=7"]
     base = load_composed(ROOT / "scenarios" / "baseline.yaml", short)
     alt = load_composed(ROOT / "scenarios" / "online_booking_11.yaml", short)
-    res = run_many([base, alt], replications=10, seed=1, executor=ProcessExecutor(2),
+    res = run_many([base, alt], replications=6, seed=1, executor=ProcessExecutor(2),
                    events=False)
     comp = compare({"baseline": res[0].kpis, "online_booking_11": res[1].kpis}, "baseline")
     rows = comp[(comp.scenario == "online_booking_11") & (comp.department == "ALL") &

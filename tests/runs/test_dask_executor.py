@@ -73,13 +73,13 @@ def test_doctors_and_follow_up_give_the_same_bytes_on_serial_processes_and_dask(
 
     scenario = load_composed(Path(__file__).resolve().parents[2] / "scenarios"
                              / "signoff_bottleneck.yaml",
-                             ["calendar.horizon_days=12", "calendar.warmup_days=2"])
+                             ["calendar.horizon_days=8", "calendar.warmup_days=1"])
     executors = {"serial": make_executor("serial"), "processes": make_executor("processes", 2),
                  "dask": make_executor("dask", workers=2)}
     for name, executor in executors.items():
-        run(scenario, replications=3, seed=4, executor=executor, out=tmp_path / name)
+        run(scenario, replications=2, seed=4, executor=executor, out=tmp_path / name)
     for table in ("kpis", "reports", "signoffs", "sittings", "tasks"):
-        for rep in range(3):
+        for rep in range(2):
             serial = (tmp_path / "serial" / f"{table}.parquet" / f"rep-{rep:04d}.parquet")
             for name in ("processes", "dask"):
                 mine = tmp_path / name / f"{table}.parquet" / serial.name
