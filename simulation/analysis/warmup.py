@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from simulation.analysis.stats import t_interval
 from simulation.scenario.calendar import MINUTES_PER_DAY
 
 BATCH = 5
@@ -101,10 +102,5 @@ def replications_needed(values: np.ndarray, precision: float, level: float = 0.9
 
 def half_width(values: np.ndarray, level: float = 0.95) -> float:
     """Half-width of the t-interval of the mean."""
-    from scipy import stats
-
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    if len(x) < 2:
-        return math.inf
-    return float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    _mean, low, high, n = t_interval(values, level)
+    return math.inf if n < 2 else (high - low) / 2

@@ -11,6 +11,7 @@ from simulation.cli.common import (
     add_max_events,
     add_overrides,
     add_quiet,
+    finite_json,
     load,
     output_folder,
     seed_type,
@@ -73,7 +74,7 @@ def cmd_advise(args) -> int:
     if not args.no_warmup:
         say(f"warm-up: {args.initial} replications from empty, MSER-5 on daily series")
         advice.warmup = advise_warmup(scenario, args.seed, args.initial, executor)
-    payload = _clean(advice.as_dict())
+    payload = finite_json(advice.as_dict())
     if args.out:
         out = output_folder(args.out)
         (out / "advise.json").write_text(json.dumps(payload, indent=2), encoding="utf-8")
@@ -100,11 +101,3 @@ def cmd_advise(args) -> int:
     if args.out:
         print(f"Plot and details: {Path(args.out) / 'advise.html'}")
     return 0
-
-
-def _clean(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    return x

@@ -6,6 +6,7 @@ Kept light (no pandas, no SciPy) so that ``secsim --help`` answers at once.
 from __future__ import annotations
 
 import argparse
+import math
 import shlex
 import sys
 from pathlib import Path
@@ -120,3 +121,14 @@ def resume_command(args, out: Path, parser: argparse.ArgumentParser, command: st
     words = ["secsim", *(["--debug"] if getattr(args, "debug", False) else []), command,
              *positional, "--resume", "--out", str(out), *options]
     return shlex.join(words)
+
+
+def finite_json(x):
+    """Plain data with NaN and infinities as None, so ``json.dumps`` writes standard JSON."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: finite_json(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [finite_json(v) for v in x]
+    return x

@@ -11,10 +11,12 @@ from simulation.cli.common import (
     add_max_events,
     add_overrides,
     add_quiet,
+    finite_json,
     output_folder,
     seed_type,
 )
 from simulation.errors import UsageError
+from simulation.reporting.settings import describe_settings
 
 
 def register(sub) -> None:
@@ -104,7 +106,7 @@ def cmd_optimise(args) -> int:
 
     def progress(e) -> None:
         if not args.quiet:
-            print(f"  {_describe(e.settings)}: {e.cost:g} FTE, {e.replications} "
+            print(f"  {describe_settings(e.settings)}: {e.cost:g} FTE, {e.replications} "
                   f"replications, {e.status} ({e.reason})", file=sys.stderr, flush=True)
 
     if not args.quiet:
@@ -121,25 +123,25 @@ def cmd_optimise(args) -> int:
         return 1
     for e in outcome.evaluations:
         if e.status == "invalid":
-            print(f"skipped {_describe(e.settings)}: not a valid scenario: {e.reason}",
+            print(f"skipped {describe_settings(e.settings)}: not a valid scenario: {e.reason}",
                   file=sys.stderr)
     _write(out, outcome, evaluator, args)
     payload = _payload(outcome)
     if args.json:
-        print(json.dumps(payload, indent=2, default=_json_default))
+        print(json.dumps(payload, indent=2, default=str))
     else:
         print(_table(outcome))
         print(f"\nMethod: {outcome.method}")
     if outcome.best is None:
         closest = outcome.closest
-        hint = (f" The closest is {_describe(closest.settings)} ({closest.cost:g} FTE): "
+        hint = (f" The closest is {describe_settings(closest.settings)} ({closest.cost:g} FTE): "
                 f"{closest.reason}." if closest is not None else "")
         print(f"No candidate meets every target ({', '.join(map(str, targets))}).{hint} "
               "Widen the ranges, relax a target or allow more replications.", file=sys.stderr)
         return 1
     if not args.json:
         b = outcome.best
-        print(f"\nBest: {_describe(b.settings)} — {b.cost:g} FTE"
+        print(f"\nBest: {describe_settings(b.settings)} — {b.cost:g} FTE"
               + ("" if args.minimise == FTE else
                  f", {args.minimise} {b.kpis[args.minimise]['mean']:.4g}")
               + f"\nResolved scenario: {out / 'best.yaml'} (run it with secsim run); "
@@ -178,30 +180,11 @@ def _check_paths(base: dict, variations) -> None:
                                  "scenario; check the path against the scenario file")
 
 
-def _describe(settings: dict) -> str:
-    return ", ".join(f"{k}={json.dumps(v)}" for k, v in settings.items()) or "(base)"
-
-
-def _json_default(value):
-    return None if isinstance(value, float) and math.isnan(value) else str(value)
-
-
-def _clean(x):
-    """NaN and infinities as null, so the JSON is standard."""
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_clean(v) for v in x]
-    return x
-
-
 def _payload(outcome) -> dict:
     best = outcome.best
     kpis = {} if best is None else {
         "fte": {"mean": best.cost, "low": best.cost, "high": best.cost}, **best.kpis}
-    return _clean({"best": best.settings if best else None,
+    return finite_json({"best": best.settings if best else None,
                    "kpis": kpis,
                    "evaluated": [e.as_dict() for e in outcome.evaluations
                                  if e.status != "not evaluated"],
@@ -268,7 +251,7 @@ def _write(out: Path, outcome, evaluator, args) -> None:
     table.to_csv(out / "evaluated.csv", index=False)
     table.to_parquet(out / "evaluated.parquet", index=False)
     (out / "optimise.json").write_text(json.dumps(_payload(outcome), indent=2,
-                                                  default=_json_default), encoding="utf-8")
+                                                  default=str), encoding="utf-8")
     if outcome.best is not None:
         best = evaluator.scenario(outcome.best.settings)
         # Its own name, so running it never writes over the base scenario's outputs.
@@ -276,7 +259,7 @@ def _write(out: Path, outcome, evaluator, args) -> None:
         header = (f"Best candidate of: secsim optimise {args.scenario} "
                   + " ".join(f"--vary {v}" for v in args.vary) + " "
                   + " ".join(f'--target "{t}"' for t in args.target)
-                  + f"\nsettings: {_describe(outcome.best.settings)}; "
+                  + f"\nsettings: {describe_settings(outcome.best.settings)}; "
                   f"{outcome.best.cost:g} FTE; seed {args.seed}")
         (out / "best.yaml").write_text(dump_yaml(best, header), encoding="utf-8")
     elif (out / "best.yaml").exists():

@@ -7,7 +7,7 @@ import math
 import sys
 from pathlib import Path
 
-from simulation.cli.common import add_max_events, add_quiet, seed_type
+from simulation.cli.common import add_max_events, add_quiet, finite_json, seed_type
 from simulation.cli.progress import Progress
 from simulation.errors import UsageError
 
@@ -163,8 +163,7 @@ def cmd_sensitivity(args) -> int:
 
     write_sensitivity_report(out / "sensitivity.html", indices, args.method, args.spec,
                              len(dplan.points), dplan.spec.replications)
-    records = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in row.items()} for row in indices.to_dict("records")]
+    records = finite_json(indices.to_dict("records"))
     if args.json:
         keys = (["kpi", "parameter", "mu_star", "sigma", "mu_star_conf"] if args.method == "morris"
                 else ["kpi", "parameter", "S1", "ST", "S1_conf", "ST_conf"])

@@ -4,9 +4,10 @@ the table of evaluated candidates. Reads an outcome; never runs a model."""
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
+
+from simulation.reporting.settings import describe_settings
 
 
 def pareto_figure(outcome) -> str:
@@ -48,7 +49,7 @@ def write_optimise_report(path: Path, outcome, source: str,
     best = outcome.best
     esc = html.escape
     if best is not None:
-        verdict = (f"<p><b>Best:</b> {esc(_describe(best.settings))} — {best.cost:g} FTE "
+        verdict = (f"<p><b>Best:</b> {esc(describe_settings(best.settings))} — {best.cost:g} FTE "
                    f"({best.replications} replications). The resolved scenario is "
                    "<code>best.yaml</code>.</p>")
     else:
@@ -58,7 +59,7 @@ def write_optimise_report(path: Path, outcome, source: str,
     rows = []
     for e in sorted((e for e in outcome.evaluations if e.status != "not evaluated"),
                     key=lambda e: (e.cost, e.index)):
-        cells = [_describe(e.settings), f"{e.cost:g}", str(e.replications), e.status, e.reason]
+        cells = [describe_settings(e.settings), f"{e.cost:g}", str(e.replications), e.status, e.reason]
         for t in outcome.targets:
             k = e.kpis.get(t.key)
             cells.append(f"{k['mean']:.4g} [{k['low']:.4g}, {k['high']:.4g}]" if k else "-")
@@ -86,7 +87,3 @@ body{{font-family:sans-serif;max-width:70em;margin:1em auto}} td,th{{border-bott
 {details}
 </body></html>"""
     path.write_text(page, encoding="utf-8")
-
-
-def _describe(settings: dict) -> str:
-    return ", ".join(f"{k}={json.dumps(v)}" for k, v in settings.items()) or "(base)"
