@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.exact import ExactSum, fmean_values, fsum_values
+from simulation.analysis.exact import ExactSum, fmean_values
+from simulation.analysis.grouping import ByDepartment
 from simulation.scenario.calendar import MINUTES_PER_DAY, working_days_between
 
 ALL = "ALL"
@@ -33,9 +34,9 @@ def _ratio(num: float, den: float) -> float:
     return float(num) / float(den) if den > 0 else float("nan")
 
 
-def _has_doctor(reports: pd.DataFrame) -> pd.Series:
+def _has_doctor(reports: pd.DataFrame) -> np.ndarray:
     """Reports signed by a modelled doctor (null, or '' in hand-made tables, when none)."""
-    return reports.doctor.fillna("").astype(str) != ""
+    return (reports.doctor.fillna("").astype(str) != "").to_numpy(dtype=bool)
 
 
 def _p90(x) -> float:
@@ -51,19 +52,10 @@ def _mean(x) -> float:
     return fmean_values(x)
 
 
-def _fsum(x) -> float:
-    """Sum skipping NaN (as pandas ``.sum()``), correctly rounded."""
-    return fsum_values(x)
-
-
 def _values(pieces: list) -> np.ndarray:
     """The values kept by chunks (for quantiles), as one array."""
     return (np.concatenate([np.asarray(p, dtype=float) for p in pieces]) if pieces
             else np.empty(0))
-
-
-def _count(mask) -> int:
-    return int(np.count_nonzero(np.asarray(mask, dtype=bool)))
 
 
 def merge_parts(into: dict, more: dict) -> dict:
@@ -102,31 +94,48 @@ def _copy(value):
 def call_parts(calls: pd.DataFrame, warmup: float, sl_minutes: float,
                horizon: float = np.inf) -> dict:
     """Pieces of ``call_kpis`` (the rows must hold every attempt of their callers)."""
-    c = calls[(calls.arrival >= warmup) & (calls.arrival < horizon)]
-    first = c[c.leg == "first"]
-    answered = first[first.outcome == "answered"]
-    wait = (answered.answered - answered.arrival).to_numpy(dtype=float)
-    transfers = c[c.leg == "transfer"]
-    t_res = transfers[transfers.outcome.isin(["answered", "abandoned", "cut_off"])]
+    return call_parts_by(calls, ByDepartment.whole(len(calls)), warmup, sl_minutes, horizon)[0]
+
+
+def call_parts_by(calls: pd.DataFrame, g: ByDepartment, warmup: float, sl_minutes: float,
+                  horizon: float = np.inf) -> list[dict]:
+    """``call_parts`` of each department of ``g`` in one pass over the rows."""
+    arrival = calls.arrival.to_numpy(dtype=float)
+    window = (arrival >= warmup) & (arrival < horizon)
+    outcome = calls.outcome
+    first = window & calls.leg.eq("first").to_numpy(dtype=bool)
+    is_answered = outcome.eq("answered").to_numpy(dtype=bool)
+    answered = first & is_answered
+    wait = calls.answered.to_numpy(dtype=float) - arrival
+    transfers = window & calls.leg.eq("transfer").to_numpy(dtype=bool)
+    lost = outcome.isin(["abandoned", "cut_off"]).to_numpy(dtype=bool)
+    t_res = transfers & (is_answered | lost)
     # Callers whose first attempt is in the window, followed over all their attempts (the
     # follow-up after the horizon resolves most pending redials).
-    served, done = _callers(calls[calls.caller_id.isin(first.caller_id[first.attempt == 1])])
-    return {
-        "attempted": len(first),
-        "answered": len(answered),
-        "abandoned": _count(first.outcome == "abandoned"),
-        "cut_off": _count(first.outcome == "cut_off"),  # still waiting when the line closed
-        "closed": _count(first.outcome == "closed"),
-        "in_system": _count(first.outcome == "in_system"),
-        "callers_served": _count(served & done),
-        "callers_done": _count(done),
-        "wait": [wait],
-        "wait_sl": _count(wait <= sl_minutes),
-        "transfers": len(transfers),
-        "transfers_resolved": len(t_res),
-        "transfers_lost": _count(t_res.outcome != "answered"),
-        "lost_after_transfer": _count(transfers.outcome.isin(["abandoned", "cut_off"])),
+    served, done = _callers_by(calls, g, first & calls.attempt.eq(1).to_numpy(dtype=bool))
+    count = g.count
+    columns = {
+        "attempted": count(first),
+        "answered": count(answered),
+        "abandoned": count(first & outcome.eq("abandoned").to_numpy(dtype=bool)),
+        "cut_off": count(first & outcome.eq("cut_off").to_numpy(dtype=bool)),  # line closed
+        "closed": count(first & outcome.eq("closed").to_numpy(dtype=bool)),
+        "in_system": count(first & outcome.eq("in_system").to_numpy(dtype=bool)),
+        "callers_served": served,
+        "callers_done": done,
+        "wait": [[w] for w in g.values(wait, answered)],
+        "wait_sl": count(answered & (wait <= sl_minutes)),
+        "transfers": count(transfers),
+        "transfers_resolved": count(t_res),
+        "transfers_lost": count(t_res & ~is_answered),
+        "lost_after_transfer": count(transfers & lost),
     }
+    return _rows_of(columns, g.n)
+
+
+def _rows_of(columns: dict[str, list], n: int) -> list[dict]:
+    """Per-department dicts from per-department columns."""
+    return [{key: col[i] for key, col in columns.items()} for i in range(n)]
 
 
 def call_finish(p: dict) -> dict[str, float]:
@@ -160,30 +169,60 @@ def call_kpis(calls: pd.DataFrame, warmup: float, sl_minutes: float,
     return call_finish(call_parts(calls, warmup, sl_minutes, horizon))
 
 
-def _callers(own: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Per caller (all attempts, both legs): served at last, and no longer in the system.
+def _callers_by(calls: pd.DataFrame, g: ByDepartment, starts: np.ndarray
+                ) -> tuple[list[int], list[int]]:
+    """Per department: callers served at last and no longer in the system, and callers no
+    longer in the system, among those with a row in ``starts`` (all their attempts, both
+    legs, in that department).
 
     Served: answered and not transferred, or answered after a transfer. Still in the
     system: an attempt waiting at the horizon, a redial scheduled after the horizon (on
     the caller's last attempt), or a transfer not yet handed over.
     """
-    served = own.outcome.eq("answered") & ~own.transferred
-    last = own.attempt.eq(own.groupby("caller_id").attempt.transform("max"))
-    pending = (own.outcome.eq("in_system") | (own.redial_at.notna() & last)
-               | (own.transferred & own.ended.isna()))
-    by_caller = own.caller_id
-    return served.groupby(by_caller).any(), ~pending.groupby(by_caller).any()
+    caller = calls.caller_id.to_numpy(dtype=np.int64)
+    span = int(caller.max()) + 1 if len(caller) else 1
+    key = g.codes.astype(np.int64) * span + caller  # (department, caller)
+    own = np.isin(key, key[starts])
+    if not own.any():
+        return [0] * g.n, [0] * g.n
+    order = np.flatnonzero(own)[np.argsort(key[own], kind="stable")]
+    k = key[order]
+    new = np.r_[True, k[1:] != k[:-1]]
+    heads = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    attempt = calls.attempt.to_numpy()[order]
+    last = attempt == np.maximum.reduceat(attempt, heads)[group]
+    transferred = calls.transferred.to_numpy(dtype=bool)[order]
+    answered = calls.outcome.eq("answered").to_numpy(dtype=bool)[order]
+    pending = (calls.outcome.eq("in_system").to_numpy(dtype=bool)[order]
+               | (~np.isnan(calls.redial_at.to_numpy(dtype=float)[order]) & last)
+               | (transferred & np.isnan(calls.ended.to_numpy(dtype=float)[order])))
+    done = ~np.logical_or.reduceat(pending, heads)
+    served = np.logical_or.reduceat(answered & ~transferred, heads)
+    who = ByDepartment(g.codes[order][heads], g.n)
+    return who.count(served & done), who.count(done)
 
 
 def visit_parts(visits: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
     """Pieces of ``visit_kpis``."""
-    v = visits[(visits.arrival >= warmup) & (visits.arrival < horizon)]
-    served = v[v.outcome == "served"]
-    return {"walkins": len(v), "served": len(served),
-            "wait": [(served.started - served.arrival).to_numpy(dtype=float)],
-            "left": _count(v.outcome == "left"),
-            "sent_away": _count(v.outcome == "sent_away"),  # still waiting at closing time
-            "closed": _count(v.outcome == "closed")}
+    return visit_parts_by(visits, ByDepartment.whole(len(visits)), warmup, horizon)[0]
+
+
+def visit_parts_by(visits: pd.DataFrame, g: ByDepartment, warmup: float,
+                   horizon: float = np.inf) -> list[dict]:
+    """``visit_parts`` of each department of ``g`` in one pass over the rows."""
+    arrival = visits.arrival.to_numpy(dtype=float)
+    window = (arrival >= warmup) & (arrival < horizon)
+    served = window & visits.outcome.eq("served").to_numpy(dtype=bool)
+    wait = visits.started.to_numpy(dtype=float) - arrival
+    return _rows_of({
+        "walkins": g.count(window), "served": g.count(served),
+        "wait": [[w] for w in g.values(wait, served)],
+        "left": g.count(window & visits.outcome.eq("left").to_numpy(dtype=bool)),
+        # still waiting at closing time
+        "sent_away": g.count(window & visits.outcome.eq("sent_away").to_numpy(dtype=bool)),
+        "closed": g.count(window & visits.outcome.eq("closed").to_numpy(dtype=bool)),
+    }, g.n)
 
 
 def visit_finish(p: dict) -> dict[str, float]:
@@ -225,38 +264,56 @@ WITHIN_DAYS = 8  # the share sent within 8 days is what hospitals publish (CHUV 
 def report_parts(reports: pd.DataFrame, warmup: float, horizon: float,
                  open_days: np.ndarray, end: float | None = None) -> dict:
     """Pieces of ``report_kpis``: counts, and per sent report the values of its delays."""
+    return report_parts_by(reports, ByDepartment.whole(len(reports)), warmup, horizon,
+                           open_days, end)[0]
+
+
+def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horizon: float,
+                    open_days: np.ndarray, end: float | None = None) -> list[dict]:
+    """``report_parts`` of each department of ``g`` in one pass over the rows."""
     end = horizon if end is None else end
-    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
-    sent = r[r.status == "sent"]
-    delay_days = ((sent.sent - sent.dictated) / MINUTES_PER_DAY).to_numpy(dtype=float)
-    day_gap = (np.floor(sent.sent / MINUTES_PER_DAY)
-               - np.floor(sent.dictated / MINUTES_PER_DAY)).to_numpy(dtype=float)
+    dictated = reports.dictated.to_numpy(dtype=float)
+    sent_at = reports.sent.to_numpy(dtype=float)
+    window = (dictated >= warmup) & (dictated < horizon)
+    is_sent = reports.status.eq("sent").to_numpy(dtype=bool)
+    sent, unsent = window & is_sent, window & ~is_sent
+    delay_days = (sent_at - dictated) / MINUTES_PER_DAY
+    day_gap = np.floor(sent_at / MINUTES_PER_DAY) - np.floor(dictated / MINUTES_PER_DAY)
+    target = reports.target_days.to_numpy()
     # An unsent report counts as late only once its deadline has passed before the run ended.
-    unsent = r[r.status != "sent"]
-    deadline = (np.floor(unsent.dictated / MINUTES_PER_DAY) + unsent.target_days + 1) * MINUTES_PER_DAY
-    late_unsent = (deadline <= end).to_numpy(dtype=bool)
-    wdays = working_days_between(sent.dictated.to_numpy(), sent.sent.to_numpy(), open_days)
-    sent_target = sent.target_days.to_numpy()
-    unsent_target = unsent.target_days.to_numpy()
-    by_target = {}
-    for target in set(sent_target.tolist()) | set(unsent_target.tolist()):
-        s, u = sent_target == target, unsent_target == target
-        by_target[int(target)] = {"on_time": _count(day_gap[s] <= target),
-                                  "sent": _count(s), "late_unsent": _count(late_unsent[u])}
-    stages = stage_lengths(sent)
-    signed = r[r.validated.notna() & _has_doctor(r)]  # reports signed by modelled doctors
-    return {
-        "dictated": len(r), "sent": len(sent), "unsent": len(unsent),
-        "delay": [delay_days], "working_days": [np.asarray(wdays, dtype=float)],
-        "on_time": _count(day_gap <= sent_target), "late_unsent": _count(late_unsent),
-        "within": _count(delay_days <= WITHIN_DAYS),
-        "unsent_past_within": _count(unsent.dictated + WITHIN_DAYS * MINUTES_PER_DAY <= end),
-        "backlog": _count(reports.status_at_horizon[reports.dictated < horizon] != "sent"),
-        "targets_seen": {int(t) for t in r.target_days.unique()},
+    deadline = (np.floor(dictated / MINUTES_PER_DAY) + target + 1) * MINUTES_PER_DAY
+    late_unsent = unsent & (deadline <= end)
+    wdays = np.full(len(reports), np.nan)
+    wdays[sent] = working_days_between(dictated[sent], sent_at[sent], open_days)
+    on_time = sent & (day_gap <= target)
+    by_target: list[dict] = [{} for _ in range(g.n)]
+    for t in sorted(set(target[window].tolist())):
+        this = target == t
+        seen, on, n_sent, late = (g.count(window & this), g.count(on_time & this),
+                                  g.count(sent & this), g.count(late_unsent & this))
+        for i in range(g.n):
+            if seen[i]:
+                by_target[i][int(t)] = {"on_time": on[i], "sent": n_sent[i],
+                                        "late_unsent": late[i]}
+    stages = stage_lengths(reports)
+    # Reports signed by modelled doctors.
+    signed = window & reports.validated.notna().to_numpy(dtype=bool) & _has_doctor(reports)
+    backlog = ((reports.status_at_horizon != "sent").to_numpy(dtype=bool)
+               & (dictated < horizon))
+    return _rows_of({
+        "dictated": g.count(window), "sent": g.count(sent), "unsent": g.count(unsent),
+        "delay": [[x] for x in g.values(delay_days, sent)],
+        "working_days": [[x] for x in g.values(wdays, sent)],
+        "on_time": g.count(on_time), "late_unsent": g.count(late_unsent),
+        "within": g.count(sent & (delay_days <= WITHIN_DAYS)),
+        "unsent_past_within": g.count(unsent & (dictated + WITHIN_DAYS * MINUTES_PER_DAY <= end)),
+        "backlog": g.count(backlog),
+        "targets_seen": [set(by_target[i]) for i in range(g.n)],
         "by_target": by_target,
-        **{f"stage_{stage}": [stages[stage].to_numpy(dtype=float)] for stage in STAGES},
-        "doctor_minutes": ExactSum(signed.doctor_minutes.to_numpy(dtype=float)),
-    }
+        **{f"stage_{stage}": [[x] for x in g.values(stages[stage].to_numpy(dtype=float), sent)]
+           for stage in STAGES},
+        "doctor_minutes": g.sums(reports.doctor_minutes.to_numpy(dtype=float), signed),
+    }, g.n)
 
 
 def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]:
@@ -303,15 +360,28 @@ def report_kpis(reports: pd.DataFrame, warmup: float, horizon: float,
 def doctor_parts(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.DataFrame,
                  warmup: float, horizon: float) -> dict:
     """Pieces of ``doctor_kpis``."""
-    sit = sittings[(sittings.start >= warmup) & (sittings.start < horizon)]
-    return {
-        "minutes": ExactSum(_clip(signoffs, warmup, horizon).to_numpy(dtype=float)),
-        "used": ExactSum(sit.used.to_numpy(dtype=float)),
-        "available": ExactSum(sit.available.to_numpy(dtype=float)),
-        "rows": len(sittings) + len(signoffs),
-        "signoff_backlog": _count((reports.status_at_horizon == "awaiting_validation")
-                                  & (reports.dictated < horizon) & _has_doctor(reports)),
-    }
+    return doctor_parts_by(signoffs, sittings, reports, ByDepartment.whole(len(signoffs)),
+                           ByDepartment.whole(len(sittings)), ByDepartment.whole(len(reports)),
+                           warmup, horizon)[0]
+
+
+def doctor_parts_by(signoffs: pd.DataFrame, sittings: pd.DataFrame, reports: pd.DataFrame,
+                    g_signoffs: ByDepartment, g_sittings: ByDepartment, g_reports: ByDepartment,
+                    warmup: float, horizon: float) -> list[dict]:
+    """``doctor_parts`` of each department in one pass over the rows."""
+    start = sittings.start.to_numpy(dtype=float)
+    sit = (start >= warmup) & (start < horizon)
+    rows = np.add(g_sittings.count(np.ones(len(sittings), dtype=bool)),
+                  g_signoffs.count(np.ones(len(signoffs), dtype=bool))).tolist()
+    backlog = (reports.status_at_horizon.eq("awaiting_validation").to_numpy(dtype=bool)
+               & (reports.dictated.to_numpy(dtype=float) < horizon) & _has_doctor(reports))
+    return _rows_of({
+        "minutes": g_signoffs.sums(_clip(signoffs, warmup, horizon).to_numpy(dtype=float)),
+        "used": g_sittings.sums(sittings.used.to_numpy(dtype=float), sit),
+        "available": g_sittings.sums(sittings.available.to_numpy(dtype=float), sit),
+        "rows": rows,
+        "signoff_backlog": g_reports.count(backlog),
+    }, g_reports.n)
 
 
 def doctor_finish(p: dict, warmup: float, horizon: float) -> dict[str, float]:
@@ -343,42 +413,69 @@ def work_parts(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Da
     whose task row has not been seen yet from one chunk to the next (the segments of a task
     come in the same chunk as its row or earlier); without it the rows are complete.
     """
-    pending = {} if pending is None else pending
-    minutes = _clip(segments, warmup, horizon)
-    urgent = segments.urgent.to_numpy(dtype=bool)
-    deferrable = minutes[~urgent]
-    item = segments.item_id.to_numpy()[~urgent]
-    task_ids = tasks.task_id.to_numpy()
-    hit_ids = task_ids[tasks.n_interruptions.to_numpy() > 0]
-    hit = ExactSum(deferrable.to_numpy(dtype=float)[np.isin(item, hit_ids)])
-    if pending:  # segments seen earlier whose task row is in this chunk
-        known, hits = set(task_ids.tolist()), set(hit_ids.tolist())
-        for key in [k for k in pending if k in known]:
-            values = pending.pop(key)
-            if key in hits:
-                hit.add(values)
-    wait = ~np.isin(item, task_ids)
-    for key, value in zip(item[wait].tolist(), deferrable.to_numpy(dtype=float)[wait].tolist()):
-        pending.setdefault(key, []).append(value)
-    n_int = _count((interruptions.time >= warmup) & (interruptions.time < horizon))
-    t = tasks[(~tasks.urgent) & (tasks.created >= warmup) & (tasks.created < horizon)]
-    done = t[t.status == "done"]
+    return work_parts_by(tasks, segments, interruptions, ByDepartment.whole(len(tasks)),
+                         ByDepartment.whole(len(segments)),
+                         ByDepartment.whole(len(interruptions)), warmup, horizon,
+                         [{} if pending is None else pending])[0]
+
+
+def work_parts_by(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
+                  g_tasks: ByDepartment, g_segments: ByDepartment,
+                  g_interruptions: ByDepartment, warmup: float, horizon: float,
+                  pending: list[dict[int, list[float]]]) -> list[dict]:
+    """``work_parts`` of each department in one pass over the rows (``pending``: one per
+    department)."""
+    n = g_tasks.n
+    minutes = _clip(segments, warmup, horizon).to_numpy(dtype=float)
+    deferrable = ~segments.urgent.to_numpy(dtype=bool)
+    span_ids = [segments.item_id.to_numpy(dtype=np.int64), tasks.task_id.to_numpy(dtype=np.int64)]
+    span = int(max((x.max() for x in span_ids if len(x)), default=0)) + 1
+    item = g_segments.codes.astype(np.int64) * span + span_ids[0]  # (department, task)
+    task = g_tasks.codes.astype(np.int64) * span + span_ids[1]
+    interrupted = tasks.n_interruptions.to_numpy() > 0
+    hit_mask = deferrable & np.isin(item, task[interrupted])
+    hit = g_segments.sums(minutes, hit_mask)
+    for i, waiting in enumerate(pending):  # segments seen earlier whose task row is here
+        if waiting:
+            mine = g_tasks.codes == i
+            known = set(span_ids[1][mine].tolist())
+            hits = set(span_ids[1][mine & interrupted].tolist())
+            for key in [k for k in waiting if k in known]:
+                values = waiting.pop(key)
+                if key in hits:
+                    hit[i].add(values)
+    wait = deferrable & ~np.isin(item, task)
+    for code, key, value in zip(g_segments.codes[wait].tolist(), span_ids[0][wait].tolist(),
+                                minutes[wait].tolist()):
+        if code < n:
+            pending[code].setdefault(key, []).append(value)
+    when = interruptions.time.to_numpy(dtype=float)
+    created = tasks.created.to_numpy(dtype=float)
+    urgent = tasks.urgent.to_numpy(dtype=bool)
+    t = ~urgent & (created >= warmup) & (created < horizon)
+    done = t & tasks.status.eq("done").to_numpy(dtype=bool)
     # The backlog is the deferrable work still open at the horizon (remaining work then).
-    backlog = tasks[tasks.remaining_at_horizon.notna() & (~tasks.urgent)]
-    return {
-        "interruptions": n_int,
-        "busy": ExactSum(minutes.to_numpy(dtype=float)),
-        "deferrable": ExactSum(deferrable.to_numpy(dtype=float)),
+    remaining = tasks.remaining_at_horizon.to_numpy(dtype=float)
+    backlog = ~np.isnan(remaining) & ~urgent
+    by_category: list[dict] = [{} for _ in range(n)]
+    for (code, cat), total in _group_sums([pd.Series(g_segments.codes), segments.category],
+                                          minutes).items():
+        if code < n:
+            by_category[code][cat] = total
+    return _rows_of({
+        "interruptions": g_interruptions.count((when >= warmup) & (when < horizon)),
+        "busy": g_segments.sums(minutes),
+        "deferrable": g_segments.sums(minutes, deferrable),
         "hit": hit,
-        "done": len(done),
-        "done_interrupted": _count(done.n_interruptions > 0),
-        "tasks": len(t),
-        "resumption": ExactSum(t.resumption.to_numpy(dtype=float)),
-        "turnaround": ExactSum((done.finished - done.created).to_numpy(dtype=float)),
-        "backlog": len(backlog),
-        "backlog_remaining": ExactSum(backlog.remaining_at_horizon.to_numpy(dtype=float)),
-        "by_category": _group_sums([segments.category], minutes.to_numpy(dtype=float)),
-    }
+        "done": g_tasks.count(done),
+        "done_interrupted": g_tasks.count(done & interrupted),
+        "tasks": g_tasks.count(t),
+        "resumption": g_tasks.sums(tasks.resumption.to_numpy(dtype=float), t),
+        "turnaround": g_tasks.sums(tasks.finished.to_numpy(dtype=float) - created, done),
+        "backlog": g_tasks.count(backlog),
+        "backlog_remaining": g_tasks.sums(remaining, backlog),
+        "by_category": by_category,
+    }, n)
 
 
 def work_finish(p: dict, categories: list[str]) -> dict[str, float]:
@@ -519,8 +616,10 @@ def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: fl
     """Pieces of ``department_rows``, per department and ``ALL`` (``pending``: see
     ``work_parts``, one per department).
 
-    ``all_from_departments``: the pieces of ``ALL`` merged from those of every department
-    present (the same figures, every piece being additive; one pass fewer over the rows).
+    Every department's pieces come from one pass over each table (``ByDepartment``), so the
+    cost does not grow with the number of departments. ``all_from_departments``: the
+    pieces of ``ALL`` merged from those of every department present (the same figures,
+    every piece being additive; one pass fewer over the rows).
     """
     pending = {} if pending is None else pending
     if all_from_departments:
@@ -529,28 +628,37 @@ def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: fl
             present |= set(tables[name].department.unique().tolist())
         names = sorted(present)
     else:
-        names = [ALL, *departments]
-    out = {}
-    for dept in names:
-        if dept == ALL:
-            t = tables
-        else:
-            t = {name: tables[name][tables[name].department == dept]
-                 for name in DEPARTMENT_TABLES}
-        out[dept] = {
-            "calls": call_parts(t["calls"], warmup, sl_minutes, horizon),
-            "visits": visit_parts(t["visits"], warmup, horizon),
-            "reports": report_parts(t["reports"], warmup, horizon, open_days, end),
-            "doctors": doctor_parts(t["signoffs"], t["sittings"], t["reports"], warmup, horizon),
-            "work": work_parts(t["tasks"], t["segments"], t["interruptions"], warmup, horizon,
-                               categories, pending.setdefault(dept, {})),
-        }
+        names = list(departments)
+    index = {dept: i for i, dept in enumerate(names)}
+    groups = {name: ByDepartment.of(tables[name].department, index)
+              for name in DEPARTMENT_TABLES}
+    out = dict(zip(names, _parts_by(tables, groups, warmup, horizon, sl_minutes, open_days,
+                                    end, [pending.setdefault(d, {}) for d in names])))
     if all_from_departments:
         every: dict = {}
         for dept in names:
             merge_parts(every, out[dept])
-        out = {ALL: every, **{d: out[d] for d in departments}}
-    return out
+        return {ALL: every, **{d: out[d] for d in departments}}
+    whole = {name: ByDepartment.whole(len(tables[name])) for name in DEPARTMENT_TABLES}
+    (every,) = _parts_by(tables, whole, warmup, horizon, sl_minutes, open_days, end,
+                         [pending.setdefault(ALL, {})])
+    return {ALL: every, **out}
+
+
+def _parts_by(t: dict[str, pd.DataFrame], g: dict[str, ByDepartment], warmup: float,
+              horizon: float, sl_minutes: float, open_days: np.ndarray, end: float | None,
+              pending: list[dict[int, list[float]]]) -> list[dict]:
+    """The KPI pieces of each group of ``g`` (one ``ByDepartment`` per table)."""
+    columns = {
+        "calls": call_parts_by(t["calls"], g["calls"], warmup, sl_minutes, horizon),
+        "visits": visit_parts_by(t["visits"], g["visits"], warmup, horizon),
+        "reports": report_parts_by(t["reports"], g["reports"], warmup, horizon, open_days, end),
+        "doctors": doctor_parts_by(t["signoffs"], t["sittings"], t["reports"], g["signoffs"],
+                                   g["sittings"], g["reports"], warmup, horizon),
+        "work": work_parts_by(t["tasks"], t["segments"], t["interruptions"], g["tasks"],
+                              g["segments"], g["interruptions"], warmup, horizon, pending),
+    }
+    return _rows_of(columns, len(pending))
 
 
 def department_finish(parts: dict, staff: pd.DataFrame, warmup: float, horizon: float,
