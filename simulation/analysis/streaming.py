@@ -39,6 +39,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 USED = tuple(COLUMNS)
 BATCH_ROWS = 50_000  # about 5 MiB of buffered columns
+# Each reduction has a cost per department (its pieces, their merge), so a model with many
+# departments reduces bigger batches: memory then grows with the model, not the horizon.
+BATCH_ROWS_PER_DEPARTMENT = 2_500
+
+
+def batch_rows_for(departments: int) -> int:
+    """Rows to buffer before a reduction, for a model of ``departments`` departments."""
+    return max(BATCH_ROWS, BATCH_ROWS_PER_DEPARTMENT * departments)
 
 
 class KpiAccumulator:
@@ -47,20 +55,21 @@ class KpiAccumulator:
     Chunks must follow the engine's rules (``Recorder.flush``): a caller's attempts all in
     one chunk; a task's segments in its row's chunk or an earlier one. ``schemas``: the
     column types of the event tables (``engine.records.SCHEMAS``), for tables that have no
-    rows yet when a batch is reduced.
+    rows yet when a batch is reduced. ``batch_rows``: rows buffered before a reduction
+    (default ``batch_rows_for`` the departments).
     """
 
     def __init__(self, warmup: float, horizon: float, sl_minutes: float,
                  open_days: np.ndarray, categories: list[str], departments: list[str],
                  targets: list[int], end: float, schemas: dict[str, dict[str, str]],
-                 batch_rows: int = BATCH_ROWS):
+                 batch_rows: int | None = None):
         self.warmup, self.horizon, self.end = warmup, horizon, end
         self.sl_minutes = sl_minutes
         self.open_days = open_days
         self.categories, self.departments = categories, departments
         self.targets = targets
         self.schemas = schemas
-        self.batch_rows = batch_rows
+        self.batch_rows = batch_rows_for(len(departments)) if batch_rows is None else batch_rows
         self.buffer: dict[str, list[pd.DataFrame]] = {name: [] for name in USED}
         self.buffered = 0
         self.departments_parts: dict = {}

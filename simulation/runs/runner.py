@@ -16,7 +16,7 @@ import pandas as pd
 from simulation.analysis import kpis
 from simulation.analysis.events import with_calendar_columns
 from simulation.analysis.stats import summarise
-from simulation.analysis.streaming import BATCH_ROWS, KpiAccumulator
+from simulation.analysis.streaming import KpiAccumulator
 from simulation.engine.model import FLUSH_ROWS, simulate, with_follow_up
 from simulation.engine.records import SCHEMAS, assemble
 from simulation.engine.staff import open_day_mask
@@ -79,7 +79,7 @@ def report_targets(scenario: Scenario) -> list[int]:
 
 
 def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True,
-              flush_rows: int = FLUSH_ROWS, batch_rows: int = BATCH_ROWS) -> Replication:
+              flush_rows: int = FLUSH_ROWS, batch_rows: int | None = None) -> Replication:
     """Run one replication and compute its KPI tables.
 
     The KPIs are accumulated from the records the engine hands over during the run
@@ -87,7 +87,8 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
     the chunks are also kept and assembled into the event tables (the KPIs are the same
     either way, and the same as ``analysis.kpis`` on the event tables). ``flush_rows``:
     records the engine holds before handing the final ones over; ``batch_rows``: rows the
-    accumulator buffers before reducing them (small values test the chunking).
+    accumulator buffers before reducing them (default: by the number of departments; small
+    values test the chunking).
     """
     t0 = time.perf_counter()
     cal = scenario.calendar
