@@ -70,7 +70,8 @@ def run(
 
     try:
         result = run_replications(scenario, replications, seed, executor, events=events,
-                                  todo=todo, on_finished=on_finished)
+                                  todo=todo, on_finished=on_finished,
+                                  event_output=writer.event_output(shared_disk(executor)))
     except BaseException:
         writer.close()  # what was written stays, and --resume carries on from it
         raise
@@ -184,8 +185,10 @@ def _compare_into(folder: ComparisonFolder, loaded: list[Scenario], headers: lis
             if on_replication is not None:
                 on_replication(j, rep)
 
+        local = shared_disk(executor)
         results = run_many(loaded, folder.replications, folder.seed, executor,
-                           events=folder.events, todo=todo, on_finished=on_finished)
+                           events=folder.events, todo=todo, on_finished=on_finished,
+                           event_outputs=[w.event_output(local) for w in writers])
     except BaseException:
         for w in writers:
             w.close()  # what was written stays, and --resume carries on from it
@@ -193,6 +196,12 @@ def _compare_into(folder: ComparisonFolder, loaded: list[Scenario], headers: lis
     results = [w.close(r) for w, r in zip(writers, results)]
     table = folder.finish(results)
     return Comparison(folder.baseline, table, {r.scenario.name: r for r in results})
+
+
+def shared_disk(executor: Executor) -> bool:
+    """Do the executor's tasks run on this machine (so they can write into ``out``)?
+    An executor that does not say is taken not to: its tasks hand bytes back instead."""
+    return bool(getattr(executor, "shared_disk", False))
 
 
 def lost_workers(executor: Executor, replications: list[int] | None = None) -> dict:

@@ -98,6 +98,8 @@ class DaskExecutor:
         self.poll = poll
         self.on_incident: Callable[[dict[str, Any]], None] | None = None
         self.incidents: list[dict[str, Any]] = []  # lost workers of the last run
+        # A local cluster's workers share this machine's disk; a remote one's may not.
+        self.shared_disk = scheduler is None
         if scheduler:
             self.name = f"dask ({scheduler})"
         else:

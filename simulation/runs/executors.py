@@ -8,6 +8,10 @@ An executor that runs on machines which may disappear (Dask) also has an ``on_in
 attribute: when set, it is called with a dict for each worker lost while tasks ran
 (``worker``, ``time``, ``expected`` and ``tasks``, the indices of tasks that run again).
 When no task can run any more it raises ``ExecutorStopped``; tasks already yielded stand.
+
+An executor may also have ``shared_disk`` (taken as False when absent): its tasks run on
+this machine, so they may write into the caller's output folder (a replication then
+streams its event tables straight there instead of handing bytes back).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class SerialExecutor:
     """One task after the other in this process (debuggable, no pickling)."""
 
     name = "serial"
+    shared_disk = True
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[int, Any]]:
         """Run the tasks; yield (index, result or exception) as each finishes."""
@@ -60,6 +65,7 @@ class ProcessExecutor:
     """
 
     name = "processes"
+    shared_disk = True
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1

@@ -29,6 +29,14 @@ def atomic_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def atomic_bytes(path: Path, data: bytes) -> None:
+    """Write bytes (e.g. a Parquet file encoded elsewhere) under a temporary name, then
+    rename the file: all or nothing."""
+    tmp = temporary(path)
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
 def atomic_table(df: pd.DataFrame, path: Path, metadata: dict[str, str] | None = None) -> None:
     """Write a DataFrame as one Parquet file under a temporary name, then rename it;
     ``metadata``: key-value pairs stored in the file's schema (e.g. which run wrote it)."""

@@ -13,7 +13,10 @@ Layout of ``out/``::
     summary.parquet, summary.csv    mean and CI per department and KPI (at the end)
 
 A replication counts as written exactly when its ``kpis.parquet/rep-RRRR.parquet`` exists
-(it is written last, every file under a temporary name then renamed).
+(it is written last, every file under a temporary name then renamed); ``read_table`` reads
+the other tables of those replications only. Event tables are streamed to Parquet by the
+replication itself (``runs.eventlog``): on this machine into hidden temporary files of
+the table folders, which ``RunWriter`` renames into place, elsewhere as bytes it writes.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from simulation.analysis.stats import summarise
-from simulation.engine.records import TABLES
+from simulation.engine.records import ID_COLUMNS, TABLES
+from simulation.runs.eventlog import EventLog, EventOutput, tidy
 from simulation.runs.files import (
     atomic_table,
     atomic_text,
@@ -81,21 +85,37 @@ def written_replications(out: str | Path, table: str = "kpis") -> list[int]:
 def read_table(out: str | Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
     """One table of a written run, every replication in replication order (empty if none).
 
-    Also reads a run written by older secsim versions (one Parquet file per table).
+    Only replications written completely count (their ``kpis`` file exists): a file of a
+    replication whose writing failed half-way is not read. Rows of ``calls``, ``visits``,
+    ``tasks`` and ``reports`` come sorted by replication and id (the files hold them in
+    the order the run handed them over, docs/events.md). Also reads a run written by older
+    secsim versions (one Parquet file per table).
     """
     path = Path(out) / f"{table}.parquet"
+    key = ID_COLUMNS.get(table)
+    wanted = columns
+    if columns is not None and key is not None:  # the sort needs the id
+        wanted = [*columns, *(c for c in ("replication", key) if c not in columns)]
     if path.is_file():
-        return pd.read_parquet(path, columns=columns)
-    files = [str(rep_path(Path(out), table, r)) for r in written_replications(out, table)]
-    return read_dataset(files, columns)
+        df = pd.read_parquet(path, columns=wanted)
+    else:
+        reps = written_replications(out)
+        if table != "kpis":
+            have = set(written_replications(out, table))
+            reps = [r for r in reps if r in have]
+        df = read_dataset([str(rep_path(Path(out), table, r)) for r in reps], wanted)
+    if table in TABLES:
+        df = tidy(table, df)
+    return df if wanted is columns else df[[c for c in columns if c in df.columns]]
 
 
-def read_events(out: str | Path, name: str) -> pd.DataFrame:
-    """One event table of a written run (e.g. 'calls'), in replication order."""
+def read_events(out: str | Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One event table of a written run (e.g. 'calls'), in replication order and, within
+    a replication, in creation order (``read_table``)."""
     path = Path(out) / f"{name}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found; was the run written with events?")
-    return read_table(out, name)
+    return read_table(out, name, columns)
 
 
 def hold(lock: FolderLock, prepare: Callable[[], None]) -> None:
@@ -185,11 +205,25 @@ class RunWriter:
             else:
                 target.unlink(missing_ok=True)
 
+    def event_output(self, local: bool) -> EventOutput:
+        """Where replications stream their event tables for this folder: into it when
+        they run on this machine (``local``: the executor's ``shared_disk``), else in
+        memory; either way every file carries this run's tag."""
+        return EventOutput(self.out.resolve() if local else None,
+                           {RUN_TAG: run_tag(self.record)})
+
     def __call__(self, rep: Replication) -> None:
-        """Write one finished replication, every table under a temporary name first."""
+        """Write one finished replication, every table under a temporary name first and
+        ``kpis`` last. Event tables streamed by the replication (``EventLog``) are moved
+        or written as they are, without decoding them."""
         tag = {RUN_TAG: run_tag(self.record)}
-        for name, df in (rep.events or {}).items():
-            atomic_table(df, rep_path(self.out, name, rep.replication), tag)
+        events = rep.events or {}
+        for name in events:
+            path = rep_path(self.out, name, rep.replication)
+            if isinstance(events, EventLog):
+                events.save(name, path)
+            else:  # a dict of DataFrames (a Replication built by hand)
+                atomic_table(events[name], path, tag)
         for name in KPI_TABLES:
             atomic_table(getattr(rep, name), rep_path(self.out, name, rep.replication), tag)
 
@@ -204,7 +238,11 @@ class RunWriter:
             if result is not None:
                 result = self._finish(result, meta or {})
         finally:
-            self.lock.release()
+            try:
+                for table in TABLES:  # event files of replications not written
+                    remove_temporary(self.out / f"{table}.parquet")
+            finally:
+                self.lock.release()
         return result
 
     def _finish(self, result: RunResult, meta: dict[str, Any]) -> RunResult:

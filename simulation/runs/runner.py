@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from simulation.analysis import kpis
-from simulation.analysis.events import with_calendar_columns
 from simulation.analysis.stats import summarise
 from simulation.analysis.streaming import KpiAccumulator
 from simulation.engine.model import FLUSH_ROWS, simulate, with_follow_up
-from simulation.engine.records import SCHEMAS, assemble
+from simulation.engine.records import SCHEMAS
 from simulation.engine.staff import open_day_mask
+from simulation.runs.eventlog import EventLog, EventOutput, EventWriter
 from simulation.runs.executors import Executor, ExecutorStopped, SerialExecutor
 from simulation.scenario.calendar import MINUTES_PER_DAY
 from simulation.scenario.consistency import demanded_work
@@ -35,7 +35,7 @@ class Replication:
     staff: pd.DataFrame
     hourly: pd.DataFrame
     report_delays: pd.DataFrame
-    events: dict[str, pd.DataFrame] | None
+    events: EventLog | None  # reads as {table name: DataFrame}; encoded Parquet inside
     seconds: float
 
 
@@ -78,17 +78,21 @@ def report_targets(scenario: Scenario) -> list[int]:
                    for s in d.streams.values() if isinstance(s, DictationStream)})
 
 
-def replicate(scenario: Scenario, seed: int, replication: int, events: bool = True,
-              flush_rows: int = FLUSH_ROWS, batch_rows: int | None = None) -> Replication:
+def replicate(scenario: Scenario, seed: int, replication: int,
+              events: bool | EventOutput = True, flush_rows: int = FLUSH_ROWS,
+              batch_rows: int | None = None) -> Replication:
     """Run one replication and compute its KPI tables.
 
     The KPIs are accumulated from the records the engine hands over during the run
-    (``analysis.streaming``), so memory does not grow with the horizon; with ``events``
-    the chunks are also kept and assembled into the event tables (the KPIs are the same
-    either way, and the same as ``analysis.kpis`` on the event tables). ``flush_rows``:
-    records the engine holds before handing the final ones over; ``batch_rows``: rows the
-    accumulator buffers before reducing them (default: by the number of departments; small
-    values test the chunking).
+    (``analysis.streaming``), so memory does not grow with the horizon. With ``events``
+    the same chunks are streamed to Parquet row groups as they arrive (``runs.eventlog``):
+    in memory as compressed bytes (``True``), or into hidden temporary files of an output
+    folder (an ``EventOutput`` with a folder), which the parent renames into place. Either
+    way ``Replication.events`` reads like the event tables ``engine.records.assemble``
+    gives, and the KPIs are the same with or without events. A replication that fails
+    deletes what it wrote. ``flush_rows``: records the engine holds before handing the
+    final ones over; ``batch_rows``: rows the accumulator buffers before reducing them
+    (default: by the number of departments; small values test the chunking).
     """
     t0 = time.perf_counter()
     cal = scenario.calendar
@@ -102,23 +106,27 @@ def replicate(scenario: Scenario, seed: int, replication: int, events: bool = Tr
                          open_day_mask(with_follow_up(scenario)), cats,
                          list(scenario.departments), report_targets(scenario), end, SCHEMAS,
                          batch_rows)
-    chunks: dict[str, list[pd.DataFrame]] | None = {} if events else None
+    writer = None
+    if events:
+        output = events if isinstance(events, EventOutput) else None
+        writer = EventWriter(replication, cal.start_weekday, output)
 
     def sink(name: str, rows: pd.DataFrame) -> None:
         acc.add(name, rows)
-        if chunks is not None:
-            chunks.setdefault(name, []).append(rows)
+        if writer is not None:
+            writer.add(name, rows)
 
-    simulate(scenario, seed, replication, sink=sink, flush_rows=flush_rows)
+    try:
+        simulate(scenario, seed, replication, sink=sink, flush_rows=flush_rows)
+        log = writer.close() if writer is not None else None
+    except BaseException:
+        if writer is not None:
+            writer.abort()  # no half-written event file is left behind
+        raise
     dept_rows, staff, hourly, delays = acc.result()
     for df in (dept_rows, staff, hourly, delays):
         df.insert(0, "replication", replication)
-    tables = None
-    if chunks is not None:
-        tables = with_calendar_columns(assemble(chunks), cal.start_weekday)
-        for df in tables.values():
-            df.insert(0, "replication", replication)
-    return Replication(replication, dept_rows, staff, hourly, delays, tables,
+    return Replication(replication, dept_rows, staff, hourly, delays, log,
                        time.perf_counter() - t0)
 
 
@@ -132,6 +140,7 @@ def run(
     first_replication: int = 0,
     todo: Sequence[int] | None = None,
     on_finished: Callable[[Replication], None] | None = None,
+    event_output: EventOutput | None = None,
 ) -> RunResult:
     """Run ``replications`` replications and summarise them.
 
@@ -139,12 +148,15 @@ def run(
     e.g. to write it to disk; ``on_replication`` in replication order (as soon as all
     earlier ones are done). When either is given, event tables are passed to it and not
     kept in the result. ``todo``: the replication numbers to run, when not all of them
-    (resuming). A replication that fails is reported in ``failures`` and the others count.
+    (resuming). ``event_output``: where the replications stream their event tables
+    (default: in memory). A replication that fails is reported in ``failures`` and the
+    others count.
     """
     ordered = None if on_replication is None else (lambda _j, rep: on_replication(rep))
     finished = None if on_finished is None else (lambda _j, rep: on_finished(rep))
     return run_many([scenario], replications, seed, executor, events, ordered,
-                    first_replication, None if todo is None else [todo], finished)[0]
+                    first_replication, None if todo is None else [todo], finished,
+                    None if event_output is None else [event_output])[0]
 
 
 def run_many(
@@ -157,6 +169,7 @@ def run_many(
     first_replication: int = 0,
     todo: Sequence[Sequence[int]] | None = None,
     on_finished: Callable[[int, Replication], None] | None = None,
+    event_outputs: Sequence[EventOutput | None] | None = None,
 ) -> list[RunResult]:
     """Run several scenarios on one executor with common random numbers.
 
@@ -165,7 +178,9 @@ def run_many(
     stopped early still covers every scenario. ``on_finished(scenario_index, rep)`` is
     called as each replication finishes, ``on_replication(scenario_index, rep)`` in
     replication order per scenario; ``todo[j]``: the replications of scenario j to run
-    (default: all).
+    (default: all); ``event_outputs[j]``: where scenario j's replications stream their
+    event tables (default: in memory). A replication's event tables that are neither
+    written by ``on_finished`` nor kept are discarded (their temporary files deleted).
     """
     if replications < 1:
         raise ValueError("replications must be at least 1")
@@ -175,12 +190,14 @@ def run_many(
     wanted = [sorted(set(t)) for t in todo] if todo is not None else [reps] * len(scenarios)
     order = [(j, r) for r in sorted({r for w in wanted for r in w})
              for j in range(len(scenarios)) if r in set(wanted[j])]
-    tasks = [(replicate, (scenarios[j], seed, r, events)) for j, r in order]
+    outputs = list(event_outputs) if event_outputs is not None else [None] * len(scenarios)
+    tasks = [(replicate, (scenarios[j], seed, r, (outputs[j] or True) if events else False))
+             for j, r in order]
     done: list[dict[int, Replication]] = [{} for _ in scenarios]
     failures: list[list[tuple[int, str]]] = [[] for _ in scenarios]
     buffered: list[dict[int, Replication | None]] = [{} for _ in scenarios]
     position = [0] * len(scenarios)  # next index in wanted[j] to hand to on_replication
-    kept_events: list[list[dict[str, pd.DataFrame]]] = [[] for _ in scenarios]
+    kept_events: list[list[EventLog]] = [[] for _ in scenarios]
     interrupted = False
     stopped: str | None = None
     results = executor.run(tasks)
@@ -192,8 +209,10 @@ def run_many(
                 buffered[j][r] = None
             else:
                 if on_finished is not None:
-                    on_finished(j, result)
-                    result.events = None  # written: not kept in memory
+                    try:
+                        on_finished(j, result)
+                    finally:
+                        _drop_events(result)  # written (or failed to be): not kept
                 buffered[j][r] = done[j][r] = result
             while position[j] < len(wanted[j]) and wanted[j][position[j]] in buffered[j]:
                 rep = buffered[j].pop(wanted[j][position[j]])
@@ -202,7 +221,7 @@ def run_many(
                     continue
                 if on_replication is not None:
                     on_replication(j, rep)
-                    rep.events = None
+                    _drop_events(rep)
                 elif rep.events is not None:
                     kept_events[j].append(rep.events)
     except KeyboardInterrupt:
@@ -228,6 +247,13 @@ def run_many(
         result.interrupted, result.stopped = interrupted, stopped
         out.append(result)
     return out
+
+
+def _drop_events(rep: Replication) -> None:
+    """Forget a replication's event tables, deleting temporary files not saved."""
+    if isinstance(rep.events, EventLog):
+        rep.events.discard()
+    rep.events = None
 
 
 def _assemble(scenario, seed, done, kept_events, failures, seconds) -> RunResult:
