@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
@@ -112,9 +113,12 @@ def cmd_optimise(args) -> int:
     if not args.quiet:
         print(f"{len(grid)} candidates; targets: {', '.join(map(str, targets))}",
               file=sys.stderr)
+    # One Dask cluster for every batch of the search (a local one takes seconds to start).
+    session = getattr(executor, "session", contextlib.nullcontext)
     try:
-        outcome = optimise(grid, targets, evaluator, args.replications, args.initial,
-                           args.batch, args.level, args.minimise, on_evaluation=progress)
+        with session():
+            outcome = optimise(grid, targets, evaluator, args.replications, args.initial,
+                               args.batch, args.level, args.minimise, on_evaluation=progress)
     except UnknownKpi as exc:
         raise UsageError(str(exc)) from None
     except ReplicationFailed as exc:

@@ -98,6 +98,7 @@ class DaskExecutor:
         self.poll = poll
         self.on_incident: Callable[[dict[str, Any]], None] | None = None
         self.incidents: list[dict[str, Any]] = []  # lost workers of the last run
+        self._held: tuple[Any, Any] | None = None  # (client, cluster) kept by ``session``
         # A local cluster's workers share this machine's disk; a remote one's may not.
         self.shared_disk = scheduler is None
         if scheduler:
@@ -116,6 +117,21 @@ class DaskExecutor:
         if self.scheduler:
             client, _ = self._connect()
             client.close()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[DaskExecutor]:
+        """Keep one client (and local cluster) open across several ``run`` calls, e.g. the
+        optimiser's batches: starting a local cluster costs seconds each time."""
+        if self._held is not None:  # already in a session: nested use shares it
+            yield self
+            return
+        self._held = self._connect()
+        try:
+            yield self
+        finally:
+            client, cluster = self._held
+            self._held = None
+            _close(client, cluster)
 
     def _connect(self):
         distributed = import_distributed()
@@ -153,7 +169,8 @@ class DaskExecutor:
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[int, Any]]:
         distributed = import_distributed()
-        client, cluster = self._connect()
+        owned = self._held is None
+        client, cluster = self._connect() if owned else self._held
         self.incidents = []
         watch = _WorkerWatch(self, client)
         pending: dict[Any, int] = {}
@@ -199,10 +216,8 @@ class DaskExecutor:
             with contextlib.suppress(Exception):  # the scheduler may be gone
                 if pending:
                     client.cancel(list(pending))
-            with contextlib.suppress(Exception):
-                client.close()
-            if cluster is not None:
-                cluster.close()
+            if owned:
+                _close(client, cluster)
 
     def _lost(self, exc: BaseException) -> DaskUnavailable:
         text = str(exc).strip()
@@ -235,6 +250,14 @@ class DaskExecutor:
         self.notify(f"Dask worker {record['worker']} {what} at {record['time'][11:]}: {again}")
         if self.on_incident is not None:
             self.on_incident(record)
+
+
+def _close(client, cluster) -> None:
+    """Close a client and the local cluster it started, if any."""
+    with contextlib.suppress(Exception):  # the scheduler may be gone
+        client.close()
+    if cluster is not None:
+        cluster.close()
 
 
 class _WorkerWatch:

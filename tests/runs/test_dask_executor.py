@@ -40,10 +40,17 @@ def test_existing_cluster_gives_identical_sweep_results(tmp_path, capsys):
 
 
 def test_tasks_that_raise_come_back_as_exceptions_and_the_rest_finish():
-    """The ``--dask-local N`` path: the executor starts and stops its own LocalCluster."""
+    """The ``--dask-local N`` path: the executor starts its own LocalCluster. In a session
+    (the optimiser's batches) one cluster serves every run and is closed at the end."""
     executor = make_executor("dask", workers=2, in_flight=2)
     tasks = [(operator.add, (i, 1)) if i != 3 else (operator.truediv, (1, 0)) for i in range(7)]
-    results = dict(executor.run(tasks))
+    with executor.session():
+        client, cluster = executor._held
+        results = dict(executor.run(tasks))
+        again = dict(executor.run([(operator.mul, (i, 2)) for i in range(3)]))
+        assert executor._held == (client, cluster) and client.status == "running"
+    assert executor._held is None and client.status == "closed"
+    assert again == {0: 0, 1: 2, 2: 4}
     assert sorted(results) == list(range(7))
     assert isinstance(results[3], ZeroDivisionError)
     assert [results[i] for i in range(7) if i != 3] == [1, 2, 3, 5, 6, 7]
