@@ -140,17 +140,19 @@ class Model:
             self.env.process(self._hand_over())
         stop = self.env.event()
         self.env.process(self._follow_up(stop))
+        # The table step makes as many objects as the run (a column list per attribute,
+        # a string per key): collect garbage as rarely through it.
         with _lenient_gc():
             self.env.run(until=stop)
-        now = self.env.now
-        for sec in self.secretaries:
-            sec.close_books(now)
-        for src in self.sources:
-            if isinstance(src, CallLine):
-                src.close_books(now)
-        if self.sink is None:
-            return self.recorder.tables(now, self.warmup, self.horizon)
-        self.recorder.flush_all(self.sink, now, self.warmup, self.horizon)
+            now = self.env.now
+            for sec in self.secretaries:
+                sec.close_books(now)
+            for src in self.sources:
+                if isinstance(src, CallLine):
+                    src.close_books(now)
+            if self.sink is None:
+                return self.recorder.tables(now, self.warmup, self.horizon)
+            self.recorder.flush_all(self.sink, now, self.warmup, self.horizon)
         return {}
 
     def _hand_over(self):

@@ -15,10 +15,14 @@ period (one row: end of the warm-up, horizon, and when the follow-up stopped the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Protocol
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulation.engine.work import DONE, WAITING, CallAttempt, Report, Visit, WorkItem
 
@@ -72,16 +76,18 @@ class Recorder:
     def tables(self, end: float, warmup: float = 0.0,
                horizon: float | None = None) -> dict[str, pd.DataFrame]:
         """Every record as a typed DataFrame; open work gets its status at the end of the run."""
-        return {name: _frame(name, self._rows(name, end, warmup, horizon)) for name in TABLES}
+        return {name: _frame(name, self._columns(name, end, warmup, horizon))
+                for name in TABLES}
 
-    def _rows(self, name: str, end: float = 0.0, warmup: float = 0.0,
-              horizon: float | None = None, records: list | None = None) -> list[tuple]:
-        """The rows of table ``name``: of ``records`` (default: every record held)."""
+    def _columns(self, name: str, end: float = 0.0, warmup: float = 0.0,
+                 horizon: float | None = None, records: list | None = None) -> list[Sequence]:
+        """The columns of table ``name`` (``SCHEMAS`` order): of ``records`` (default: every
+        record held). Built column by column, not row by row: far fewer Python steps."""
         if name == "period":
-            return [(warmup, end if horizon is None else horizon, end)]
+            return [(warmup,), (end if horizon is None else horizon,), (end,)]
         held = getattr(self, _HELD[name]) if records is None else records
-        build = _ROW.get(name)
-        return held if build is None else [build(x) for x in held]
+        build = _COLUMNS.get(name)
+        return _transpose(held, len(SCHEMAS[name])) if build is None else build(held)
 
     # ---------------------------------------------------------- handing records over
     def flush(self, sink: Sink, min_rows: int = 0, set_status: bool = False) -> None:
@@ -98,20 +104,7 @@ class Recorder:
         """
         if sum(len(getattr(self, held)) for held in _HELD.values()) < max(min_rows, 1):
             return  # too few records held to be worth a chunk
-        final: dict[str, list] = {}
-        keep: dict[str, list] = {}
-        last: dict[int, CallAttempt] = {}
-        for c in self.calls:
-            last[c.caller] = c
-        done = {k for k, c in last.items() if c.ended == c.ended and c.redial_at != c.redial_at}
-        tests = {"calls": lambda c: c.caller in done,
-                 "visits": lambda v: v.ended == v.ended,
-                 "tasks": lambda t: t.status == DONE,
-                 "reports": lambda r: r.sent == r.sent and not r.in_rework}
-        for name, test in tests.items():
-            final[name], keep[name] = [], []
-            for x in getattr(self, _HELD[name]):
-                (final if test(x) else keep)[name].append(x)
+        final = self._take_final()
         if set_status:
             for r in final["reports"]:
                 r.status_at_horizon = report_status(r)
@@ -119,18 +112,34 @@ class Recorder:
             rows = getattr(self, _HELD[name])
             if rows:
                 setattr(self, _HELD[name], [])
-                sink(name, _frame(name, rows))
-        for name in tests:
-            setattr(self, _HELD[name], keep[name])
-            if final[name]:
-                sink(name, _frame(name, self._rows(name, records=final[name])))
+                sink(name, _frame(name, _transpose(rows, len(SCHEMAS[name]))))
+        for name, records in final.items():
+            if records:
+                sink(name, _frame(name, self._columns(name, records=records)))
+
+    def _take_final(self) -> dict[str, list]:
+        """Remove the calls, visits, tasks and reports that can no longer change from the
+        records held (``flush``) and return them, in creation order."""
+        last = {c.caller: c for c in self.calls}  # each caller's latest attempt
+        done = {k for k, c in last.items() if c.ended == c.ended and c.redial_at != c.redial_at}
+        final = {
+            "calls": [c for c in self.calls if c.caller in done],
+            "visits": [v for v in self.visits if v.ended == v.ended],
+            "tasks": [t for t in self.tasks if t.status == DONE],
+            "reports": [r for r in self.reports if r.sent == r.sent and not r.in_rework],
+        }
+        self.calls = [c for c in self.calls if c.caller not in done]
+        self.visits = [v for v in self.visits if v.ended != v.ended]
+        self.tasks = [t for t in self.tasks if t.status != DONE]
+        self.reports = [r for r in self.reports if not (r.sent == r.sent and not r.in_rework)]
+        return final
 
     def flush_all(self, sink: Sink, end: float, warmup: float = 0.0,
                   horizon: float | None = None) -> None:
         """At the end of the run: hand everything still held to ``sink`` (every table, even
         empty) and drop it."""
         for name in (*_TUPLES, "calls", "visits", "tasks", "reports", "period"):
-            sink(name, _frame(name, self._rows(name, end, warmup, horizon)))
+            sink(name, _frame(name, self._columns(name, end, warmup, horizon)))
             if name != "period":
                 setattr(self, _HELD[name], [])
 
@@ -143,27 +152,82 @@ _HELD = {"calls": "calls", "visits": "visits", "tasks": "tasks", "reports": "rep
          "absences": "absences", "lines": "lines", "signoffs": "signoffs",
          "sittings": "sittings"}
 _TUPLES = ("absences", "presence", "segments", "interruptions", "signoffs", "sittings", "lines")
-_ROW: dict[str, Callable] = {
-    "calls": lambda c: (c.id, f"{c.department}:{c.stream}:{c.index}", c.caller, c.attempt,
-                        c.leg, c.department, c.stream, c.category,
-                        c.arrival, "in_system" if c.outcome == WAITING else c.outcome,
-                        c.answered, c.ended, c.secretary, c.service, c.worked, c.patience,
-                        c.transferred, c.redial_at),
-    "visits": lambda v: (v.id, f"{v.department}:{v.stream}:{v.index}", v.department, v.stream,
-                         v.category, v.arrival,
-                         "in_system" if v.outcome == WAITING else v.outcome, v.started, v.ended,
-                         v.secretary, v.worked),
-    "tasks": lambda t: (t.id, t.key, t.kind, t.department, t.stream, t.category, t.urgent,
-                        t.created, t.first_start, t.finished, t.nominal, t.worked, t.resumption,
-                        t.n_interruptions,
-                        "done" if not math.isnan(t.finished) else "backlog",
-                        t.work + t.resume_left,
-                        t.secretary, t.ref.id if isinstance(t.ref, Report) else -1,
-                        t.remaining_at_horizon),
-    "reports": lambda r: (r.id, f"{r.department}:{r.stream}:{r.index}", r.department, r.stream,
-                          r.mode, r.dictated, r.typing_started,
-                          r.typed, r.validated, r.sent, r.target_days, report_status(r),
-                          r.doctor, r.doctor_minutes, r.reworks, r.status_at_horizon),
+
+
+def _transpose(rows: Sequence[tuple], width: int) -> list[Sequence]:
+    """The columns of ``rows`` (tuples of ``width`` values), ``width`` empty ones if none."""
+    return list(zip(*rows)) if rows else [()] * width
+
+
+def _attributes(items: Sequence, *names: str) -> list[list]:
+    """The columns of the attributes ``names`` of ``items`` (one C-level pass per
+    attribute: faster than a Python expression per row)."""
+    return [list(map(attrgetter(name), items)) for name in names]
+
+
+def _keys(departments: Sequence, streams: Sequence, indices: Sequence) -> list[str]:
+    """Entity keys 'department:stream:index' (the same entity in every scenario)."""
+    return [f"{d}:{s}:{i}" for d, s, i in zip(departments, streams, indices)]
+
+
+def _in_system(outcomes: Sequence[str]) -> list[str]:
+    """Outcomes, with those still waiting at the end of the run named 'in_system'."""
+    return ["in_system" if o == WAITING else o for o in outcomes]
+
+
+def _call_columns(calls: Sequence[CallAttempt]) -> list[Sequence]:
+    (ids, callers, attempts, legs, departments, streams, categories, arrivals, outcomes,
+     answered, ended, secretaries, service, worked, patience, transferred, redial_at,
+     indices) = _attributes(
+        calls, "id", "caller", "attempt", "leg", "department", "stream", "category",
+        "arrival", "outcome", "answered", "ended", "secretary", "service", "worked",
+        "patience", "transferred", "redial_at", "index")
+    return [ids, _keys(departments, streams, indices), callers, attempts, legs, departments,
+            streams, categories, arrivals, _in_system(outcomes), answered, ended, secretaries,
+            service, worked, patience, transferred, redial_at]
+
+
+def _visit_columns(visits: Sequence[Visit]) -> list[Sequence]:
+    (ids, departments, streams, categories, arrivals, outcomes, started, ended, secretaries,
+     worked, indices) = _attributes(
+        visits, "id", "department", "stream", "category", "arrival", "outcome", "started",
+        "ended", "secretary", "worked", "index")
+    return [ids, _keys(departments, streams, indices), departments, streams, categories,
+            arrivals, _in_system(outcomes), started, ended, secretaries, worked]
+
+
+def _task_columns(tasks: Sequence[WorkItem]) -> list[Sequence]:
+    (ids, keys, kinds, departments, streams, categories, urgent, created, first_start,
+     finished, nominal, worked, resumption, n_interruptions, work, resume_left, secretaries,
+     refs, remaining_at_horizon) = _attributes(
+        tasks, "id", "key", "kind", "department", "stream", "category", "urgent", "created",
+        "first_start", "finished", "nominal", "worked", "resumption", "n_interruptions",
+        "work", "resume_left", "secretary", "ref", "remaining_at_horizon")
+    status = ["done" if not math.isnan(f) else "backlog" for f in finished]
+    remaining = [w + r for w, r in zip(work, resume_left)]
+    report_ids = [r.id if isinstance(r, Report) else -1 for r in refs]
+    return [ids, keys, kinds, departments, streams, categories, urgent, created, first_start,
+            finished, nominal, worked, resumption, n_interruptions, status, remaining,
+            secretaries, report_ids, remaining_at_horizon]
+
+
+def _report_columns(reports: Sequence[Report]) -> list[Sequence]:
+    (ids, departments, streams, modes, dictated, typing_started, typed, validated, sent,
+     target_days, doctors, doctor_minutes, reworks, status_at_horizon,
+     indices) = _attributes(
+        reports, "id", "department", "stream", "mode", "dictated", "typing_started", "typed",
+        "validated", "sent", "target_days", "doctor", "doctor_minutes", "reworks",
+        "status_at_horizon", "index")
+    return [ids, _keys(departments, streams, indices), departments, streams, modes, dictated,
+            typing_started, typed, validated, sent, target_days,
+            [report_status(r) for r in reports], doctors, doctor_minutes, reworks,
+            status_at_horizon]
+
+
+# The tables of records that are objects: their columns, from a list of them.
+_COLUMNS: dict[str, Callable[[Sequence], list[Sequence]]] = {
+    "calls": _call_columns, "visits": _visit_columns, "tasks": _task_columns,
+    "reports": _report_columns,
 }
 # Tables whose rows are handed over out of order (a record is final when it is, not when
 # the records before it are): their id column puts them back in creation order.
@@ -171,17 +235,48 @@ ID_COLUMNS = {"calls": "call_id", "visits": "visit_id", "tasks": "task_id",
               "reports": "report_id"}
 
 
-def _frame(name: str, rows: list[tuple]) -> pd.DataFrame:
-    """Rows of table ``name`` as a DataFrame with its column types."""
-    df = pd.DataFrame(rows, columns=list(SCHEMAS[name])).astype(SCHEMAS[name])
-    # Missing values are nulls (no '' or -1 placeholders), so they read as missing
-    # in pandas, Arrow and SQL alike.
-    for col in NULLABLE.get(name, ()):
-        if df[col].dtype == _I:
-            df[col] = df[col].astype("Int64").mask(df[col] < 0)
-        else:
-            df[col] = df[col].mask(df[col] == "")
-    return df
+def _frame(name: str, columns: Sequence[Sequence]) -> pd.DataFrame:
+    """Columns of table ``name`` (values in ``SCHEMAS`` order) as a DataFrame with its
+    column types.
+
+    Missing values are nulls (no '' or -1 placeholders), so they read as missing in
+    pandas, Arrow and SQL alike. Each column is made at its type straight away (no
+    object-dtype frame converted afterwards): the same frame, several times faster.
+    """
+    nullable = NULLABLE.get(name, ())
+    return pd.DataFrame({col: _column(values, dtype, col in nullable)
+                         for (col, dtype), values in zip(SCHEMAS[name].items(), columns)},
+                        copy=False)
+
+
+def _column(values: Sequence, dtype: str, nullable: bool):
+    """One column's values at ``dtype``; ``nullable``: '' or a negative id is a null."""
+    if dtype == _S:
+        return _strings(values, nullable)
+    array = np.asarray(values, dtype=dtype)
+    if nullable:  # ids: -1 stands for none
+        return pd.arrays.IntegerArray(array, array < 0)
+    return array
+
+
+def _strings(values: Sequence, nullable: bool):
+    """Strings at pandas' "str" type; ``nullable``: '' is a null.
+
+    Straight into an Arrow array when "str" is Arrow-backed and every value is a string
+    (what ``astype("str")`` makes of them, without its per-value checks); otherwise, or
+    for any other value, by ``astype("str")`` itself.
+    """
+    if _ARROW_STR:
+        try:
+            array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            array = None  # not all strings: let pandas convert them
+        if array is not None:
+            if nullable:
+                array = pc.if_else(pc.equal(array, ""), _NULL_STR, array)
+            return pd.arrays.ArrowStringArray(array, dtype=_STR_DTYPE)
+    series = pd.Series(values, dtype=object).astype(_S)
+    return (series.mask(series == "") if nullable else series).array
 
 
 def assemble(chunks: dict[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
@@ -192,7 +287,8 @@ def assemble(chunks: dict[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
         frames = chunks.get(name, [])
         rows = [f for f in frames if len(f)] or frames[-1:]
         df = (rows[0] if len(rows) == 1 else
-              pd.concat(rows, ignore_index=True) if rows else _frame(name, []))
+              pd.concat(rows, ignore_index=True) if rows else
+              _frame(name, [()] * len(SCHEMAS[name])))
         if name in ID_COLUMNS and len(rows) > 1:
             df = df.sort_values(ID_COLUMNS[name], kind="stable", ignore_index=True)
         out[name] = df.reset_index(drop=True)
@@ -230,6 +326,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "sittings": {"doctor": _S, "department": _S, "start": _F, "available": _F, "used": _F},
     "period": {"warmup_end": _F, "horizon": _F, "end": _F},
 }
+# What pandas makes of strings with astype("str"): with pandas 3 and pyarrow, Arrow strings.
+_STR_DTYPE = pd.Series([], dtype=object).astype(_S).dtype
+_ARROW_STR = isinstance(_STR_DTYPE, pd.StringDtype) and _STR_DTYPE.storage == "pyarrow"
+_NULL_STR = pa.scalar(None, pa.large_string())
 # Columns whose missing values are nulls: who was never assigned, what never happened.
 NULLABLE: dict[str, tuple[str, ...]] = {
     "calls": ("secretary",), "visits": ("secretary",), "tasks": ("secretary", "report_id"),
