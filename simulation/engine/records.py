@@ -160,8 +160,9 @@ def _transpose(rows: Sequence[tuple], width: int) -> list[Sequence]:
 
 
 def _attributes(items: Sequence, *names: str) -> list[list]:
-    """The columns of the attributes ``names`` of ``items`` (one C-level pass per
-    attribute: faster than a Python expression per row)."""
+    """The columns of the attributes ``names`` of ``items``: one C-level pass per
+    attribute. Not a tuple per item, transposed: that was no faster, and its thousands of
+    tuples set off a garbage collection over every record held."""
     return [list(map(attrgetter(name), items)) for name in names]
 
 
@@ -250,10 +251,12 @@ def _frame(name: str, columns: Sequence[Sequence]) -> pd.DataFrame:
 
 
 def _column(values: Sequence, dtype: str, nullable: bool):
-    """One column's values at ``dtype``; ``nullable``: '' or a negative id is a null."""
+    """One column's values at ``dtype``; ``nullable``: '' or a negative id is a null.
+    Numbers by ``np.fromiter`` (the values ``np.asarray`` gives, without its search for
+    nested sequences)."""
     if dtype == _S:
         return _strings(values, nullable)
-    array = np.asarray(values, dtype=dtype)
+    array = np.fromiter(values, dtype=dtype, count=len(values))
     if nullable:  # ids: -1 stands for none
         return pd.arrays.IntegerArray(array, array < 0)
     return array
