@@ -140,8 +140,7 @@ class Model:
             self.env.process(self._hand_over())
         stop = self.env.event()
         self.env.process(self._follow_up(stop))
-        # The table step makes as many objects as the run (a column list per attribute,
-        # a string per key): collect garbage as rarely through it.
+        # Through the table step too: a collection there scans every record still held.
         with _lenient_gc():
             self.env.run(until=stop)
             now = self.env.now
