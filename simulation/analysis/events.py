@@ -19,16 +19,20 @@ MAIN_TIME: dict[str, str] = {
 }
 
 
+# "HH:MM" of every minute of a day: the clock column is a lookup, not string arithmetic
+# (the event tables get their calendar columns chunk by chunk as the run goes).
+_CLOCK = np.array([f"{h:02d}:{m:02d}" for h in range(24) for m in range(60)], dtype=object)
+
+
 def calendar_columns(minutes: pd.Series, start_weekday: str) -> pd.DataFrame:
     """``day`` (number since day 0), ``weekday`` (mon..sun) and ``clock`` (HH:MM) of times."""
     m = minutes.to_numpy(dtype=float)
     day = np.floor(m / MINUTES_PER_DAY).astype(np.int64)
     within = np.floor(m - day * MINUTES_PER_DAY).astype(np.int64)
     names = np.array(WEEKDAYS)[(day + WEEKDAYS.index(start_weekday)) % 7]
-    hours = pd.Series(within // 60, index=minutes.index).astype(str).str.zfill(2)
-    mins = pd.Series(within % 60, index=minutes.index).astype(str).str.zfill(2)
     weekday = pd.Categorical(names, categories=list(WEEKDAYS))
-    return pd.DataFrame({"day": day, "weekday": weekday, "clock": hours + ":" + mins},
+    return pd.DataFrame({"day": day, "weekday": weekday,
+                         "clock": pd.Series(_CLOCK[within], index=minutes.index, dtype="str")},
                         index=minutes.index)
 
 
