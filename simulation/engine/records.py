@@ -21,8 +21,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from simulation.engine.work import DONE, WAITING, CallAttempt, Report, Visit, WorkItem
 
@@ -263,21 +261,9 @@ def _column(values: Sequence, dtype: str, nullable: bool):
 
 
 def _strings(values: Sequence, nullable: bool):
-    """Strings at pandas' "str" type; ``nullable``: '' is a null.
-
-    Straight into an Arrow array when "str" is Arrow-backed and every value is a string
-    (what ``astype("str")`` makes of them, without its per-value checks); otherwise, or
-    for any other value, by ``astype("str")`` itself.
-    """
-    if _ARROW_STR:
-        try:
-            array = pa.array(values, type=pa.large_string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            array = None  # not all strings: let pandas convert them
-        if array is not None:
-            if nullable:
-                array = pc.if_else(pc.equal(array, ""), _NULL_STR, array)
-            return pd.arrays.ArrowStringArray(array, dtype=_STR_DTYPE)
+    """Strings at pandas' "str" type; ``nullable``: '' is a null. By pandas' own
+    conversion: the engine builds tables in memory and does not import pyarrow (files
+    are the runs' business, docs/architecture.md)."""
     series = pd.Series(values, dtype=object).astype(_S)
     return (series.mask(series == "") if nullable else series).array
 
@@ -329,10 +315,6 @@ SCHEMAS: dict[str, dict[str, str]] = {
     "sittings": {"doctor": _S, "department": _S, "start": _F, "available": _F, "used": _F},
     "period": {"warmup_end": _F, "horizon": _F, "end": _F},
 }
-# What pandas makes of strings with astype("str"): with pandas 3 and pyarrow, Arrow strings.
-_STR_DTYPE = pd.Series([], dtype=object).astype(_S).dtype
-_ARROW_STR = isinstance(_STR_DTYPE, pd.StringDtype) and _STR_DTYPE.storage == "pyarrow"
-_NULL_STR = pa.scalar(None, pa.large_string())
 # Columns whose missing values are nulls: who was never assigned, what never happened.
 NULLABLE: dict[str, tuple[str, ...]] = {
     "calls": ("secretary",), "visits": ("secretary",), "tasks": ("secretary", "report_id"),

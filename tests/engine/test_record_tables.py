@@ -127,11 +127,7 @@ def edge_rows() -> dict[str, list[tuple]]:
     }
 
 
-@pytest.mark.parametrize("arrow", [True, False])
-def test_edge_case_rows_and_empty_tables_equal_the_plain_ones(monkeypatch, arrow):
-    """``arrow=False``: the path taken when "str" is not Arrow-backed (older pandas)."""
-    if not arrow:
-        monkeypatch.setattr(records, "_ARROW_STR", False)
+def test_edge_case_rows_and_empty_tables_equal_the_plain_ones():
     rows = edge_rows()
     for name in TABLES:
         for chunk in (rows.get(name, []), []):
@@ -141,7 +137,7 @@ def test_edge_case_rows_and_empty_tables_equal_the_plain_ones(monkeypatch, arrow
 
 
 def test_values_that_are_not_strings_are_converted_as_astype_does():
-    """A string column holding something else falls back to pandas' own conversion."""
+    """A string column holding something else is converted as pandas' astype does."""
     rows = [("ama_0", "t", 3), ("ama_1", 7, 4), (None, "t", 5), (np.str_("ama_2"), "t", 6)]
     got = records._frame("absences", records._transpose(rows, 3))
     assert_same(got, plain_frame("absences", rows), "absences")
