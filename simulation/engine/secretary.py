@@ -10,9 +10,9 @@ one resumption cost for that pause; the specialty penalty stretches the work, no
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from heapq import heappush
+from math import isnan
 from typing import TYPE_CHECKING
 
 import simpy
@@ -25,6 +25,7 @@ from simulation.engine.secretariat import (
     IDLE,
     OFF,
     Secretariat,
+    WorkType,
     take_first,
 )
 from simulation.engine.secretariat import URGENT as URGENT_WORK
@@ -54,10 +55,11 @@ class Secretary:
         self.plan = plan
         self.recorder = recorder
         self.resumption_cost = resumption_cost
-        self.groups: list[tuple[int, list[list]]] = []
-        self._urgent_groups: list[tuple[int, list[list]]] = []  # ranks of urgent work
-        self._deferrable_groups: list[tuple[int, list[list]]] = []
-        self._factors: dict[tuple[str, str, str, str], float] = {}
+        # Her queues as (rank, queue), by rank: urgent ones, then deferrable ones.
+        self.lanes: list[tuple[int, list]] = []
+        self._urgent_lanes: list[tuple[int, list]] = []
+        self._deferrable_lanes: list[tuple[int, list]] = []
+        self._factors: dict[WorkType, float] = {}  # her pace factor per type of work
         self.state = OFF
         self.idle_since = 0.0
         self.seg_start = 0.0
@@ -88,14 +90,10 @@ class Secretary:
 
     def add_queue(self, rank: int, queue: list) -> None:
         """Make a queue hers, at its rank (queues of one rank are scanned together)."""
-        for r, queues in self.groups:
-            if r == rank:
-                queues.append(queue)
-                return
-        self.groups.append((rank, [queue]))
-        self.groups.sort(key=lambda g: g[0])
-        self._urgent_groups = [g for g in self.groups if g[0] < DEFERRABLE_RANK]
-        self._deferrable_groups = [g for g in self.groups if g[0] >= DEFERRABLE_RANK]
+        self.lanes.append((rank, queue))
+        self.lanes.sort(key=lambda lane: lane[0])
+        self._urgent_lanes = [lane for lane in self.lanes if lane[0] < DEFERRABLE_RANK]
+        self._deferrable_lanes = [lane for lane in self.lanes if lane[0] >= DEFERRABLE_RANK]
 
     def start(self, secretariat: Secretariat) -> None:
         """Start her working life in the simulation."""
@@ -163,13 +161,11 @@ class Secretary:
         now = self.env.now
         self.duty_start = now
         self.state, self.idle_since = IDLE, now
-        return self._duty()
+        return self._duty(now)
 
-    def _duty(self) -> bool:
-        """Take her next work now, or wait idle until the period ends: True while she waits
-        for an event (idle or working), False once she has left."""
-        env = self.env
-        now = env.now
+    def _duty(self, now: float) -> bool:
+        """Take her next work at ``now``, or wait idle until the period ends: True while she
+        waits for an event (idle or working), False once she has left."""
         on_duty = now < self.period_end
         item = self.next_item
         if item is not None:
@@ -181,23 +177,24 @@ class Secretary:
                 item = None
         if item is None and on_duty:
             # Urgent work first, then her paused task, then deferrable work.
-            item = take_first(self._urgent_groups)
+            item = take_first(self._urgent_lanes)
             if item is None:
                 if self.paused is not None:
                     item, self.paused = self.paused, None
                 else:
-                    item = take_first(self._deferrable_groups)
+                    item = take_first(self._deferrable_lanes)
             if item is not None:
                 item.status = IN_SERVICE
                 self.state = URGENT_WORK if item.urgent else DEFERRABLE
         if item is not None:
-            self._work_on(item)
+            self._work_on(item, now)
             return True
         if not on_duty:
             self._leave()
             return False
         self.state, self.idle_since = IDLE, now
         self._waiting = _IDLE
+        env = self.env
         if self._alarms:
             self._idle_until(env, now + (self.period_end - now))
         else:
@@ -235,8 +232,9 @@ class Secretary:
         else:
             self._arm(self.env, *self._idle_key)  # later: she fell idle again since
 
-    def _resume_duty(self) -> None:
-        if not self._duty():
+    def _resume_duty(self, now: float) -> None:
+        """Back to her duty at ``now`` after an event: next work, idle, or leave."""
+        if not self._duty(now):
             self._periods()
 
     def _idle_ends(self, _event) -> None:
@@ -247,36 +245,36 @@ class Secretary:
         """New work was assigned to her while she was idle or on deferrable work (the
         process's interruption): her pending timeout is cancelled."""
         self.wake_pending = False
+        now = self.env.now
         if self._waiting is _WORK:
             self._wait.callbacks = []
-            self._interrupted()
+            self._interrupted(now)
         elif not self._alarms:
             self._wait.callbacks = []
-        self._resume_duty()
+        self._resume_duty(now)
 
     def _factor(self, item: WorkItem) -> float:
-        key = (item.department, item.stream, item.kind, item.category)
-        factor = self._factors.get(key)
+        """Her pace on ``item``'s type of work: 1 + her specialty penalty away from home."""
+        work_type = self.secretariat.type_of(item)
+        factor = self._factors.get(work_type)
         if factor is None:
             # A secretary without a home department (a float) is a generalist everywhere.
-            penalty = self.penalties.get(key)
-            factor = self._factors[key] = (1.0 + penalty if penalty and item.department != self.home
-                                           else 1.0)
+            penalty = self.penalties.get(work_type.key)
+            factor = self._factors[work_type] = (
+                1.0 + penalty if penalty and item.department != self.home else 1.0)
         return factor
 
-    def _work_on(self, item: WorkItem) -> None:
-        """Start (or resume) ``item`` now; its end is one timeout."""
+    def _work_on(self, item: WorkItem, now: float) -> None:
+        """Start (or resume) ``item`` at ``now``; its end is one timeout."""
         env = self.env
-        now = env.now
-        if math.isnan(item.first_start):
+        if isnan(item.first_start):
             item.first_start = now
             if item.on_start is not None:
                 item.on_start(item, self)
         if item.pending_resume:
             self._charge_resumption(item)
-        factor = self._factor(item)
-        self.current, self.seg_start = item, now
-        self._work_factor = factor
+        factor = self._factors.get(item.work_type) or self._factor(item)
+        self.current, self.seg_start, self._work_factor = item, now, factor
         if item.urgent:
             self._waiting = _URGENT
             self._wait = event = Callback(self._on_urgent_done)
@@ -289,40 +287,40 @@ class Secretary:
         env.schedule(event, NORMAL, run)
 
     def _urgent_done(self, _event) -> None:
-        item = self.current
-        self.recorder.segment(self, item, self.seg_start, self.env.now, "done")
-        self._finish(item)
-        self._resume_duty()
+        item, now = self.current, self.env.now
+        self.recorder.segment(self, item, self.seg_start, now, "done")
+        self._finish(item, now)
+        self._resume_duty(now)
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, now: float) -> None:
         """Urgent work came in while she was on the deferrable task ``current``."""
-        env, item, start = self.env, self.current, self.seg_start
-        _progress(item, env.now - start, self._work_factor)
+        item, start = self.current, self.seg_start
+        _progress(item, now - start, self._work_factor)
         if _finished(item):
             # Urgent work arrived the very instant the task ended: no interruption.
-            self.recorder.segment(self, item, start, env.now, "done")
-            self._finish(item)
+            self.recorder.segment(self, item, start, now, "done")
+            self._finish(item, now)
             return
         item.n_interruptions += 1
         _pause(item)
         self.paused, self.current = item, None
-        self.recorder.segment(self, item, start, env.now, "interrupted")
-        self.recorder.interruption(self, item, self.next_item, env.now)
+        self.recorder.segment(self, item, start, now, "interrupted")
+        self.recorder.interruption(self, item, self.next_item, now)
 
     def _work_ends(self, _event) -> None:
         """Her deferrable task is done, or her on-duty period is over."""
-        item, start = self.current, self.seg_start
+        item, start, now = self.current, self.seg_start, self.env.now
         _progress(item, self._run, self._work_factor)
         if _finished(item):
-            self.recorder.segment(self, item, start, self.env.now, "done")
-            self._finish(item)
+            self.recorder.segment(self, item, start, now, "done")
+            self._finish(item, now)
         else:
             self.current = None
             _pause(item)
-            self.recorder.segment(self, item, start, self.env.now, "off_duty")
+            self.recorder.segment(self, item, start, now, "off_duty")
             # Back in its queue at its place, or straight to an idle colleague.
             self.secretariat.submit(item)
-        self._resume_duty()
+        self._resume_duty(now)
 
     def _charge_resumption(self, item: WorkItem) -> None:
         """Getting back into a paused task: one cost per pause, the task's own pre-drawn
@@ -334,14 +332,14 @@ class Secretary:
         item.resume_left += cost
         item.resumption += cost
 
-    def _finish(self, item: WorkItem) -> None:
+    def _finish(self, item: WorkItem, now: float) -> None:
         item.work = item.resume_left = 0.0
         item.status = DONE
-        item.finished = self.env.now
+        item.finished = now
         item.secretary = self.name
         self.current = None
         if item.on_done is not None:
-            item.on_done(item, self.env.now)
+            item.on_done(item, now)
 
     def _leave(self) -> None:
         self.state = OFF  # first, so that she is not handed her own paused task
