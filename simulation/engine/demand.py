@@ -44,6 +44,8 @@ class _Source(ScheduledArrivals):
             self.online_check = ArrivalDraws.of(self.online.check, self.rng("online_check"))
             self.online_resume = ArrivalDraws.resumption(
                 ctx.policy.resumption_cost, self.rng("online_check_resumption"))
+        else:
+            self.arrive = self.come_in  # no online booking: arrivals come straight in
 
     def arrive(self, i: int) -> None:
         """Online booking first: one uniform per arrival, below ``share`` it books online (a

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from simulation.engine.context import Callback, call_at
+from simulation.engine.context import Callback, Timer, call_at
 from simulation.engine.secretariat import (
     DEFERRABLE,
     DEFERRABLE_RANK,
@@ -75,12 +75,12 @@ class Secretary:
         self._wait: Callback | None = None  # ... the event she waits on
         self._work_factor = 1.0  # specialty factor of the work in progress
         self._run = 0.0  # minutes of the stretch of deferrable work in progress
-        # Her event handlers, bound once (an event is scheduled at every change of activity).
-        self._on_woken = self._woken
-        self._on_shift_starts = self._shift_starts
+        # Her events, one object each for her whole working life (Timer).
+        self._wake = Timer(env, self._woken)
+        self._shift = Timer(env, self._shift_starts)
+        self._urgent_end = Timer(env, self._urgent_done)
+        self._work_end = Timer(env, self._work_ends)  # replaced when cancelled
         self._on_idle_ends = self._idle_ends
-        self._on_urgent_done = self._urgent_done
-        self._on_work_ends = self._work_ends
         self._on_alarm = self._alarm_rings
         # Her idle alarm (see _idle_until): it places events by SimPy's own queue and ids.
         self._alarms = hasattr(env, "_eid") and hasattr(env, "_queue")
@@ -109,7 +109,7 @@ class Secretary:
             secretariat.submit(self.next_item)
         else:
             self.wake_pending = True
-            self.env.schedule(Callback(self._on_woken), URGENT, 0)
+            self._wake.set(0, URGENT)
         self.next_item = item
         self.state = URGENT_WORK if item.urgent else DEFERRABLE
         item.status = IN_SERVICE
@@ -142,9 +142,8 @@ class Secretary:
             now = env.now
             if now < start:
                 self.period_end = end
-                self._waiting = _SHIFT
-                self._wait = event = Callback(self._on_shift_starts)
-                env.schedule(event, NORMAL, start - now)
+                self._waiting, self._wait = _SHIFT, self._shift
+                self._shift.set(start - now)
                 return
             self.period_end = end
             if self._on_duty():
@@ -247,11 +246,18 @@ class Secretary:
         self.wake_pending = False
         now = self.env.now
         if self._waiting is _WORK:
-            self._wait.callbacks = []
+            self._cancel_wait()
             self._interrupted(now)
         elif not self._alarms:
-            self._wait.callbacks = []
+            self._cancel_wait()
         self._resume_duty(now)
+
+    def _cancel_wait(self) -> None:
+        """The event she waits on will not happen: emptied, it stays in SimPy's queue until
+        its time, so her next stretch of work needs a new one."""
+        self._wait.callbacks = []
+        if self._wait is self._work_end:
+            self._work_end = Timer(self.env, self._work_ends)
 
     def _factor(self, item: WorkItem) -> float:
         """Her pace on ``item``'s type of work: 1 + her specialty penalty away from home."""
@@ -266,7 +272,6 @@ class Secretary:
 
     def _work_on(self, item: WorkItem, now: float) -> None:
         """Start (or resume) ``item`` at ``now``; its end is one timeout."""
-        env = self.env
         if isnan(item.first_start):
             item.first_start = now
             if item.on_start is not None:
@@ -276,15 +281,13 @@ class Secretary:
         factor = self._factors.get(item.work_type) or self._factor(item)
         self.current, self.seg_start, self._work_factor = item, now, factor
         if item.urgent:
-            self._waiting = _URGENT
-            self._wait = event = Callback(self._on_urgent_done)
-            env.schedule(event, NORMAL, item.work * factor)
+            self._waiting, self._wait = _URGENT, self._urgent_end
+            self._urgent_end.set(item.work * factor)
             return
         run = min(item.resume_left + item.work * factor, self.period_end - now)
         self._run = run
-        self._waiting = _WORK
-        self._wait = event = Callback(self._on_work_ends)
-        env.schedule(event, NORMAL, run)
+        self._waiting, self._wait = _WORK, self._work_end
+        self._work_end.set(run)
 
     def _urgent_done(self, _event) -> None:
         item, now = self.current, self.env.now
