@@ -111,7 +111,10 @@ class Secretariat:
         interrupts deferrable work (``_interruptible``), unless whoever's phone rings
         answers (``idle_colleague_answers`` off: ``_ringing``).
         """
-        work_type = item.work_type or self.type_of(item)
+        work_type = item.work_type
+        if work_type is None:  # found by its key the first time
+            work_type = item.work_type = self.types[
+                (item.department, item.stream, item.kind, item.category)]
         candidates = work_type.eligible
         urgent = item.urgent
         if urgent and not self._idle_first:

@@ -231,11 +231,6 @@ class Secretary:
         else:
             self._arm(self.env, *self._idle_key)  # later: she fell idle again since
 
-    def _resume_duty(self, now: float) -> None:
-        """Back to her duty at ``now`` after an event: next work, idle, or leave."""
-        if not self._duty(now):
-            self._periods()
-
     def _idle_ends(self, _event) -> None:
         self._leave()
         self._periods()
@@ -250,7 +245,8 @@ class Secretary:
             self._interrupted(now)
         elif not self._alarms:
             self._cancel_wait()
-        self._resume_duty(now)
+        if not self._duty(now):
+            self._periods()
 
     def _cancel_wait(self) -> None:
         """The event she waits on will not happen: emptied, it stays in SimPy's queue until
@@ -293,13 +289,13 @@ class Secretary:
         item, now = self.current, self.env.now
         self.recorder.segment(self, item, self.seg_start, now, "done")
         self._finish(item, now)
-        self._resume_duty(now)
+        if not self._duty(now):
+            self._periods()
 
     def _interrupted(self, now: float) -> None:
         """Urgent work came in while she was on the deferrable task ``current``."""
         item, start = self.current, self.seg_start
-        _progress(item, now - start, self._work_factor)
-        if _finished(item):
+        if _progress(item, now - start, self._work_factor):
             # Urgent work arrived the very instant the task ended: no interruption.
             self.recorder.segment(self, item, start, now, "done")
             self._finish(item, now)
@@ -313,8 +309,7 @@ class Secretary:
     def _work_ends(self, _event) -> None:
         """Her deferrable task is done, or her on-duty period is over."""
         item, start, now = self.current, self.seg_start, self.env.now
-        _progress(item, self._run, self._work_factor)
-        if _finished(item):
+        if _progress(item, self._run, self._work_factor):
             self.recorder.segment(self, item, start, now, "done")
             self._finish(item, now)
         else:
@@ -323,7 +318,8 @@ class Secretary:
             self.recorder.segment(self, item, start, now, "off_duty")
             # Back in its queue at its place, or straight to an idle colleague.
             self.secretariat.submit(item)
-        self._resume_duty(now)
+        if not self._duty(now):
+            self._periods()
 
     def _charge_resumption(self, item: WorkItem) -> None:
         """Getting back into a paused task: one cost per pause, the task's own pre-drawn
@@ -372,16 +368,14 @@ class Secretary:
         self.recorder.presence(self, self.duty_start, now)
 
 
-def _progress(item: WorkItem, minutes: float, factor: float) -> None:
+def _progress(item: WorkItem, minutes: float, factor: float) -> bool:
     """``minutes`` spent on a deferrable task: the resumption cost owed first (the same for
-    everybody), then the work itself at the secretary's pace (``factor``)."""
+    everybody), then the work itself at the secretary's pace (``factor``). True if the
+    task is finished."""
     paid = min(minutes, item.resume_left)
-    item.resume_left -= paid
-    item.work = max(0.0, item.work - (minutes - paid) / factor)
-
-
-def _finished(item: WorkItem) -> bool:
-    return item.work <= _EPS and item.resume_left <= _EPS
+    left = item.resume_left = item.resume_left - paid
+    work = item.work = max(0.0, item.work - (minutes - paid) / factor)
+    return work <= _EPS and left <= _EPS
 
 
 def _pause(item: WorkItem) -> None:
