@@ -134,10 +134,11 @@ class Context:
         """
         if resume_costs is None and not urgent:
             resume_costs = self._resumption_rows(department, stream, kind)()
+        work_type = self.secretariat.work_type(department, stream, kind, category)
         item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
-                        self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref,
+                        self.env.now, work, work_type.rank, on_done=on_done, ref=ref,
                         resume_costs=resume_costs, route_u=route_u,
-                        on_start=on_start, key=key)
+                        on_start=on_start, key=key, work_type=work_type)
         self.recorder.tasks.append(item)
         self.secretariat.submit(item)
         return item

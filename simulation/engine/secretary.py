@@ -280,7 +280,8 @@ class Secretary:
             self._waiting, self._wait = _URGENT, self._urgent_end
             self._urgent_end.set(item.work * factor)
             return
-        run = min(item.resume_left + item.work * factor, self.period_end - now)
+        work_left, period_left = item.resume_left + item.work * factor, self.period_end - now
+        run = period_left if period_left < work_left else work_left  # min(), without a call
         self._run = run
         self._waiting, self._wait = _WORK, self._work_end
         self._work_end.set(run)
@@ -372,9 +373,12 @@ def _progress(item: WorkItem, minutes: float, factor: float) -> bool:
     """``minutes`` spent on a deferrable task: the resumption cost owed first (the same for
     everybody), then the work itself at the secretary's pace (``factor``). True if the
     task is finished."""
-    paid = min(minutes, item.resume_left)
-    left = item.resume_left = item.resume_left - paid
-    work = item.work = max(0.0, item.work - (minutes - paid) / factor)
+    # min() and max() written out: this runs at every end of deferrable work.
+    owed = item.resume_left
+    paid = owed if owed < minutes else minutes
+    left = item.resume_left = owed - paid
+    work = item.work - (minutes - paid) / factor
+    work = item.work = work if work > 0.0 else 0.0
     return work <= _EPS and left <= _EPS
 
 
