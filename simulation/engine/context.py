@@ -48,16 +48,18 @@ class Timer:
     time: replace the timer by a new one instead of setting it again.
     """
 
-    __slots__ = ("callbacks", "_fn", "_env")
+    __slots__ = ("callbacks", "_fns", "_env")
     _ok = True  # read by ``Environment.step``
 
     def __init__(self, env: simpy.Environment, fn):
-        self._env, self._fn = env, fn
+        # SimPy only iterates over an event's callbacks: the same one-element list serves
+        # every firing.
+        self._env, self._fns = env, [fn]
         self.callbacks = None
 
     def set(self, delay: float, priority: int = NORMAL) -> None:
         """Fire ``fn(self)`` in ``delay`` minutes."""
-        self.callbacks = [self._fn]
+        self.callbacks = self._fns
         self._env.schedule(self, priority, delay)
 
 
