@@ -72,7 +72,7 @@ class Secretary:
         self.secretariat: Secretariat | None = None
         self._k = 0  # next on-duty period in her plan
         self._waiting: str | None = None  # what she waits for (_SHIFT, _IDLE, ...)
-        self._wait: Callback | None = None  # ... the event she waits on
+        self._wait: Timer | Callback | None = None  # ... the event she waits on
         self._work_factor = 1.0  # specialty factor of the work in progress
         self._run = 0.0  # minutes of the stretch of deferrable work in progress
         # Her events, one object each for her whole working life (Timer).
