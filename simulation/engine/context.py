@@ -37,6 +37,32 @@ class Callback:
         self.callbacks = [fn]
 
 
+class Timer:
+    """A callback event scheduled over and over, never twice at once: a stream's next
+    arrival, a secretary's wake-up or end of work. One object serves the whole chain
+    (making an event object costs about as much as scheduling it).
+
+    ``set`` schedules it exactly as ``env.schedule(Callback(fn), priority, delay)`` would;
+    call it only once SimPy has fired the previous one (``callbacks`` is then None). An
+    event cancelled while pending (``callbacks`` emptied) stays in SimPy's queue until its
+    time: replace the timer by a new one instead of setting it again.
+    """
+
+    __slots__ = ("callbacks", "_fns", "_env")
+    _ok = True  # read by ``Environment.step``
+
+    def __init__(self, env: simpy.Environment, fn):
+        # SimPy only iterates over an event's callbacks: the same one-element list serves
+        # every firing.
+        self._env, self._fns = env, [fn]
+        self.callbacks = None
+
+    def set(self, delay: float, priority: int = NORMAL) -> None:
+        """Fire ``fn(self)`` in ``delay`` minutes."""
+        self.callbacks = self._fns
+        self._env.schedule(self, priority, delay)
+
+
 def call_at(env: simpy.Environment, delay: float, fn, urgent: bool = False) -> Callback:
     """Schedule ``fn(event)`` in ``delay`` minutes (as ``env.timeout(delay)`` would, or as a
     process start or interruption does when ``urgent``); return the event."""
@@ -110,10 +136,11 @@ class Context:
         """
         if resume_costs is None and not urgent:
             resume_costs = self._resumption_rows(department, stream, kind)()
+        work_type = self.secretariat.work_type(department, stream, kind, category)
         item = WorkItem(self.next_id(), kind, department, stream, category, urgent,
-                        self.env.now, work, self.rank(kind, urgent), on_done=on_done, ref=ref,
+                        self.env.now, work, work_type.rank, on_done=on_done, ref=ref,
                         resume_costs=resume_costs, route_u=route_u,
-                        on_start=on_start, key=key)
+                        on_start=on_start, key=key, work_type=work_type)
         self.recorder.tasks.append(item)
         self.secretariat.submit(item)
         return item
@@ -142,15 +169,18 @@ class ScheduledArrivals:
     def start(self) -> None:
         """Begin releasing arrivals when the clock runs."""
         self._next = 0
+        self._count = len(self.times)
         self._block: list[float] = []
         self._block_start = 0
-        self._on_due = self._due  # bound once: an event is scheduled per arrival time
-        call_at(self.ctx.env, 0, self._release, urgent=True)
+        self._env = self.ctx.env
+        self._timer = Timer(self._env, self._due)  # the next arrival time
+        call_at(self._env, 0, self._release, urgent=True)
 
     def _release(self, _event=None) -> None:
-        env, i, n = self.ctx.env, self._next, len(self.times)
+        """Arrivals due now happen; the next one is awaited."""
+        env, i = self._env, self._next
         block, first = self._block, self._block_start
-        while i < n:
+        while i < self._count:
             if i - first >= len(block):
                 first = self._block_start = i
                 block = self._block = self.times[i:i + self._BLOCK].tolist()
@@ -158,11 +188,11 @@ class ScheduledArrivals:
             now = env.now
             if t > now:
                 self._next = i
-                env.schedule(Callback(self._on_due), NORMAL, t - now)
+                self._timer.set(t - now)
                 return
             self.arrive(i)
             i += 1
-        self._next = n
+        self._next = i
 
     def _due(self, _event) -> None:
         i = self._next

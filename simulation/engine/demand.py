@@ -44,6 +44,8 @@ class _Source(ScheduledArrivals):
             self.online_check = ArrivalDraws.of(self.online.check, self.rng("online_check"))
             self.online_resume = ArrivalDraws.resumption(
                 ctx.policy.resumption_cost, self.rng("online_check_resumption"))
+        else:
+            self.arrive = self.come_in  # no online booking: arrivals come straight in
 
     def arrive(self, i: int) -> None:
         """Online booking first: one uniform per arrival, below ``share`` it books online (a
@@ -78,6 +80,7 @@ class CallLine(_Source):
         self.area = 0.0
         self._last = 0.0
         self._ranks = (ctx.rank("call", True), ctx.rank("transferred_call", True))
+        self._on_start, self._on_done = self._start, self._done  # bound once
 
     def come_in(self, i: int) -> None:
         self.offer(self.callers.at(i), i, self.ctx.next_id(), 1, "first")
@@ -105,8 +108,8 @@ class CallLine(_Source):
         else:
             kind, rank, route_u = "transferred_call", self._ranks[1], draws.transfer_route_u[a][j]
         item = WorkItem(call.id, kind, self.department, self.name, call.category, True, now,
-                        call.service, rank, on_done=self._done, ref=call,
-                        on_start=self._start, route_u=route_u)
+                        call.service, rank, on_done=self._on_done, ref=call,
+                        on_start=self._on_start, route_u=route_u)
         if not ctx.secretariat.submit(item):
             call.queued = True
             self.waiting_items[item.id] = item
@@ -195,6 +198,7 @@ class Desk(_Source):
         self.route_u = ArrivalDraws.uniforms(self.rng("route"))
         self.waiting_items: dict[int, WorkItem] = {}
         self._rank = ctx.rank("walk_in", True)
+        self._on_start, self._on_done = self._start, self._done  # bound once
 
     def come_in(self, i: int) -> None:
         ctx = self.ctx
@@ -207,8 +211,8 @@ class Desk(_Source):
             visit.outcome, visit.ended = "closed", now
             return
         item = WorkItem(visit.id, "walk_in", self.department, self.name, visit.category, True,
-                        now, service, self._rank, on_done=self._done, ref=visit,
-                        on_start=self._start, route_u=route_u)
+                        now, service, self._rank, on_done=self._on_done, ref=visit,
+                        on_start=self._on_start, route_u=route_u)
         if not ctx.secretariat.submit(item):
             self.waiting_items[item.id] = item
             if visit.patience < math.inf:

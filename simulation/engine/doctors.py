@@ -17,7 +17,9 @@ from collections.abc import Callable
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
+from simulation.engine.context import Callback, call_at
 from simulation.engine.records import Recorder
 from simulation.engine.work import Report
 from simulation.scenario.calendar import MINUTES_PER_DAY, WEEKDAYS, parse_clock, weekday_of
@@ -86,14 +88,14 @@ class SignOff:
             self.plans.append(sitting_plan(spec, calendar, days, absent))
         shared: list = []
         self.queues = [shared if spec.queue == "department" else [] for _ in self.names]
-        # A doctor in a sitting with an empty queue waits on this event for new reports.
-        self._waiting: dict[int, simpy.Event] = {}
+        # A doctor in a sitting with an empty queue waits for new reports (or its end).
+        self._waiting: dict[int, _Wait] = {}
         self._seq = itertools.count()
 
     def start(self) -> None:
         """Begin every doctor's sittings when the clock runs."""
         for k in range(len(self.names)):
-            self.env.process(self._sittings(k))
+            call_at(self.env, 0, _Sittings(self, k).begin, urgent=True)
 
     def submit(self, report: Report, minutes: float, on_signed: Callable[[], None]) -> None:
         """Put a typed report in its doctor's queue (``minutes``: doctor time it will take)."""
@@ -101,9 +103,9 @@ class SignOff:
         doctor = self.names.index(report.doctor)
         queue = self.queues[doctor]
         heapq.heappush(queue, (key, next(self._seq), _Job(report, minutes, on_signed)))
-        for k, event in list(self._waiting.items()):
-            if self.queues[k] is queue and not event.triggered:
-                event.succeed()
+        for k, wait in list(self._waiting.items()):
+            if self.queues[k] is queue and not wait.woken:
+                wait.wake()
 
     def correct_now(self, report: Report, minutes: float) -> None:
         """Front-end recognition corrected right after dictation, outside the sittings."""
@@ -116,31 +118,117 @@ class SignOff:
         """Reports waiting for a signature now."""
         return sum(len(q) for q in {id(q): q for q in self.queues}.values())
 
-    def _sittings(self, k: int):
-        env, queue, name = self.env, self.queues[k], self.names[k]
-        for start, available in self.plans[k]:
-            if start > env.now:
-                yield env.timeout(start - env.now)
-            ends = start + available  # a sitting that starts late (after an overrun) is shorter
-            began, used = env.now, 0.0
-            while env.now < ends:
-                if not queue:
-                    # Wait for reports typed while the sitting lasts, or for its end.
-                    self._waiting[k] = wake = env.event()
-                    yield wake | env.timeout(ends - env.now)
-                    del self._waiting[k]
-                    continue
-                job = queue[0][2]
-                too_long_for_any = job.minutes > available and used == 0.0
-                if job.minutes > ends - env.now and not too_long_for_any:
-                    break
+
+# A doctor's sittings as callbacks on SimPy events: the very events, in the same order, that
+# the process they replace scheduled (its start, a timeout per wait and per signature, and
+# for a wait on "a new report or the end of the sitting", the wake-up, the timeout and the
+# condition's own event), so simultaneous events keep their order; only the process
+# switches are saved. The process was:
+#
+#   for start, available in plan:                            _Sittings.next_sitting
+#       if start > now: wait until start                     .starts
+#       ends, began, used = start + available, now, 0
+#       while now < ends:                                    .sign_next
+#           if queue empty: wait for a report or the end     _Wait
+#               (wake | timeout), then loop
+#           job = head; if it does not fit (and could fit a sitting): break
+#           sign it (one timeout), record, job.on_signed()   .signed
+#       record the sitting
+class _Sittings:
+    """One doctor working through his queue, sitting after sitting."""
+
+    def __init__(self, signoff: SignOff, k: int):
+        self.signoff, self.k = signoff, k
+        self.env, self.queue, self.name = signoff.env, signoff.queues[k], signoff.names[k]
+        self.plan, self.next = signoff.plans[k], 0  # the sitting to come
+        self.start = self.available = self.ends = self.began = self.used = 0.0
+        self.job: _Job | None = None  # the report being signed
+        self.signing = 0.0
+
+    def begin(self, _event=None) -> None:
+        self.next_sitting()
+
+    def next_sitting(self) -> None:
+        """Wait for the next sitting of his plan (or start it now)."""
+        if self.next >= len(self.plan):
+            return
+        self.start, self.available = self.plan[self.next]
+        self.next += 1
+        now = self.env.now
+        if self.start > now:
+            self.env.schedule(Callback(self.starts), NORMAL, self.start - now)
+        else:
+            self.starts()
+
+    def starts(self, _event=None) -> None:
+        """A sitting begins (late if the last one overran): it is shorter then."""
+        self.ends = self.start + self.available
+        self.began, self.used = self.env.now, 0.0
+        self.sign_next()
+
+    def sign_next(self, _event=None) -> None:
+        """Sign the next report if it fits, or wait for one; else the sitting is over."""
+        env, queue = self.env, self.queue
+        now = env.now
+        if now < self.ends:
+            if not queue:
+                self.signoff._waiting[self.k] = _Wait(self)
+                return
+            job = queue[0][2]
+            too_long_for_any = job.minutes > self.available and self.used == 0.0
+            if not (job.minutes > self.ends - now and not too_long_for_any):
                 heapq.heappop(queue)
-                signing = env.now
-                yield env.timeout(job.minutes)
-                used += job.minutes
-                job.report.doctor_minutes += job.minutes
-                self.recorder.signoffs.append((name, self.department, job.report.id, SIGN,
-                                               signing, env.now))
-                job.on_signed()
-            self.recorder.sittings.append((name, self.department, began,
-                                           max(0.0, ends - began), used))
+                self.job, self.signing = job, now
+                env.schedule(Callback(self.signed), NORMAL, job.minutes)
+                return
+        signoff = self.signoff
+        signoff.recorder.sittings.append((self.name, signoff.department, self.began,
+                                          max(0.0, self.ends - self.began), self.used))
+        self.next_sitting()
+
+    def signed(self, _event) -> None:
+        job, signoff = self.job, self.signoff
+        self.job = None
+        self.used += job.minutes
+        job.report.doctor_minutes += job.minutes
+        signoff.recorder.signoffs.append((self.name, signoff.department, job.report.id, SIGN,
+                                          self.signing, self.env.now))
+        job.on_signed()
+        self.sign_next()
+
+    def resume(self) -> None:
+        """His wait is over (a report came in, or the sitting's time is up)."""
+        del self.signoff._waiting[self.k]
+        self.sign_next()
+
+
+class _Wait:
+    """A doctor with an empty queue waits for a new report or the end of his sitting.
+
+    The process waited on ``wake | env.timeout(ends - now)``: the timeout scheduled now,
+    the wake-up event when a report comes in (``wake``), and whichever fires first
+    triggered the condition, whose own event then resumed him. The same events here.
+    """
+
+    __slots__ = ("sittings", "woken", "over")
+
+    def __init__(self, sittings: _Sittings):
+        self.sittings = sittings
+        self.woken = False  # a report came in (the wake-up event is scheduled)
+        self.over = False  # the condition is met (its event is scheduled)
+        env = sittings.env
+        env.schedule(Callback(self._fires), NORMAL, sittings.ends - env.now)
+
+    def wake(self) -> None:
+        """A report came in for him."""
+        self.woken = True
+        self.sittings.env.schedule(Callback(self._fires), NORMAL, 0)
+
+    def _fires(self, _event) -> None:
+        # The wake-up or the timeout: the first one meets the condition.
+        if not self.over:
+            self.over = True
+            self.sittings.env.schedule(Callback(self._met), NORMAL, 0)
+
+    def _met(self, _event) -> None:
+        self.sittings.resume()

@@ -202,14 +202,16 @@ class ArrivalDraws:
         return cls(lambda size: resumption_rows(dist, rng, size), block)
 
     def __getitem__(self, i: int):
-        j = i - self._start
-        if j >= self._next - self._start:
-            while self._next <= i:
-                self._start = self._next
-                self._values = self._sample(self._block)
-                self._next += self._block
-            j = i - self._start
-        return self._values[j]
+        if i >= self._next:
+            self._advance(i)
+        return self._values[i - self._start]
+
+    def _advance(self, i: int) -> None:
+        """Draw blocks until the current one holds arrival ``i``."""
+        while self._next <= i:
+            self._start = self._next
+            self._values = self._sample(self._block)
+            self._next += self._block
 
 
 class _Uniform:

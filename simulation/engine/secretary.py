@@ -10,21 +10,22 @@ one resumption cost for that pause; the specialty penalty stretches the work, no
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from heapq import heappush
+from math import isnan
 from typing import TYPE_CHECKING
 
 import simpy
 from simpy.events import NORMAL, URGENT
 
-from simulation.engine.context import Callback, call_at
+from simulation.engine.context import Callback, Timer, call_at
 from simulation.engine.secretariat import (
     DEFERRABLE,
     DEFERRABLE_RANK,
     IDLE,
     OFF,
     Secretariat,
+    WorkType,
     take_first,
 )
 from simulation.engine.secretariat import URGENT as URGENT_WORK
@@ -54,10 +55,11 @@ class Secretary:
         self.plan = plan
         self.recorder = recorder
         self.resumption_cost = resumption_cost
-        self.groups: list[tuple[int, list[list]]] = []
-        self._urgent_groups: list[tuple[int, list[list]]] = []  # ranks of urgent work
-        self._deferrable_groups: list[tuple[int, list[list]]] = []
-        self._factors: dict[tuple[str, str, str, str], float] = {}
+        # Her queues as (rank, queue), by rank: urgent ones, then deferrable ones.
+        self.lanes: list[tuple[int, list]] = []
+        self._urgent_lanes: list[tuple[int, list]] = []
+        self._deferrable_lanes: list[tuple[int, list]] = []
+        self._factors: dict[WorkType, float] = {}  # her pace factor per type of work
         self.state = OFF
         self.idle_since = 0.0
         self.seg_start = 0.0
@@ -70,15 +72,15 @@ class Secretary:
         self.secretariat: Secretariat | None = None
         self._k = 0  # next on-duty period in her plan
         self._waiting: str | None = None  # what she waits for (_SHIFT, _IDLE, ...)
-        self._wait: Callback | None = None  # ... the event she waits on
+        self._wait: Timer | Callback | None = None  # ... the event she waits on
         self._work_factor = 1.0  # specialty factor of the work in progress
         self._run = 0.0  # minutes of the stretch of deferrable work in progress
-        # Her event handlers, bound once (an event is scheduled at every change of activity).
-        self._on_woken = self._woken
-        self._on_shift_starts = self._shift_starts
+        # Her events, one object each for her whole working life (Timer).
+        self._wake = Timer(env, self._woken)
+        self._shift = Timer(env, self._shift_starts)
+        self._urgent_end = Timer(env, self._urgent_done)
+        self._work_end = Timer(env, self._work_ends)  # replaced when cancelled
         self._on_idle_ends = self._idle_ends
-        self._on_urgent_done = self._urgent_done
-        self._on_work_ends = self._work_ends
         self._on_alarm = self._alarm_rings
         # Her idle alarm (see _idle_until): it places events by SimPy's own queue and ids.
         self._alarms = hasattr(env, "_eid") and hasattr(env, "_queue")
@@ -88,14 +90,10 @@ class Secretary:
 
     def add_queue(self, rank: int, queue: list) -> None:
         """Make a queue hers, at its rank (queues of one rank are scanned together)."""
-        for r, queues in self.groups:
-            if r == rank:
-                queues.append(queue)
-                return
-        self.groups.append((rank, [queue]))
-        self.groups.sort(key=lambda g: g[0])
-        self._urgent_groups = [g for g in self.groups if g[0] < DEFERRABLE_RANK]
-        self._deferrable_groups = [g for g in self.groups if g[0] >= DEFERRABLE_RANK]
+        self.lanes.append((rank, queue))
+        self.lanes.sort(key=lambda lane: lane[0])
+        self._urgent_lanes = [lane for lane in self.lanes if lane[0] < DEFERRABLE_RANK]
+        self._deferrable_lanes = [lane for lane in self.lanes if lane[0] >= DEFERRABLE_RANK]
 
     def start(self, secretariat: Secretariat) -> None:
         """Start her working life in the simulation."""
@@ -111,7 +109,7 @@ class Secretary:
             secretariat.submit(self.next_item)
         else:
             self.wake_pending = True
-            self.env.schedule(Callback(self._on_woken), URGENT, 0)
+            self._wake.set(0, URGENT)
         self.next_item = item
         self.state = URGENT_WORK if item.urgent else DEFERRABLE
         item.status = IN_SERVICE
@@ -144,9 +142,8 @@ class Secretary:
             now = env.now
             if now < start:
                 self.period_end = end
-                self._waiting = _SHIFT
-                self._wait = event = Callback(self._on_shift_starts)
-                env.schedule(event, NORMAL, start - now)
+                self._waiting, self._wait = _SHIFT, self._shift
+                self._shift.set(start - now)
                 return
             self.period_end = end
             if self._on_duty():
@@ -163,13 +160,11 @@ class Secretary:
         now = self.env.now
         self.duty_start = now
         self.state, self.idle_since = IDLE, now
-        return self._duty()
+        return self._duty(now)
 
-    def _duty(self) -> bool:
-        """Take her next work now, or wait idle until the period ends: True while she waits
-        for an event (idle or working), False once she has left."""
-        env = self.env
-        now = env.now
+    def _duty(self, now: float) -> bool:
+        """Take her next work at ``now``, or wait idle until the period ends: True while she
+        waits for an event (idle or working), False once she has left."""
         on_duty = now < self.period_end
         item = self.next_item
         if item is not None:
@@ -181,23 +176,24 @@ class Secretary:
                 item = None
         if item is None and on_duty:
             # Urgent work first, then her paused task, then deferrable work.
-            item = take_first(self._urgent_groups)
+            item = take_first(self._urgent_lanes)
             if item is None:
                 if self.paused is not None:
                     item, self.paused = self.paused, None
                 else:
-                    item = take_first(self._deferrable_groups)
+                    item = take_first(self._deferrable_lanes)
             if item is not None:
                 item.status = IN_SERVICE
                 self.state = URGENT_WORK if item.urgent else DEFERRABLE
         if item is not None:
-            self._work_on(item)
+            self._work_on(item, now)
             return True
         if not on_duty:
             self._leave()
             return False
         self.state, self.idle_since = IDLE, now
         self._waiting = _IDLE
+        env = self.env
         if self._alarms:
             self._idle_until(env, now + (self.period_end - now))
         else:
@@ -235,10 +231,6 @@ class Secretary:
         else:
             self._arm(self.env, *self._idle_key)  # later: she fell idle again since
 
-    def _resume_duty(self) -> None:
-        if not self._duty():
-            self._periods()
-
     def _idle_ends(self, _event) -> None:
         self._leave()
         self._periods()
@@ -247,82 +239,88 @@ class Secretary:
         """New work was assigned to her while she was idle or on deferrable work (the
         process's interruption): her pending timeout is cancelled."""
         self.wake_pending = False
+        now = self.env.now
         if self._waiting is _WORK:
-            self._wait.callbacks = []
-            self._interrupted()
+            self._cancel_wait()
+            self._interrupted(now)
         elif not self._alarms:
-            self._wait.callbacks = []
-        self._resume_duty()
+            self._cancel_wait()
+        if not self._duty(now):
+            self._periods()
+
+    def _cancel_wait(self) -> None:
+        """The event she waits on will not happen: emptied, it stays in SimPy's queue until
+        its time, so her next stretch of work needs a new one."""
+        self._wait.callbacks = []
+        if self._wait is self._work_end:
+            self._work_end = Timer(self.env, self._work_ends)
 
     def _factor(self, item: WorkItem) -> float:
-        key = (item.department, item.stream, item.kind, item.category)
-        factor = self._factors.get(key)
+        """Her pace on ``item``'s type of work: 1 + her specialty penalty away from home."""
+        work_type = self.secretariat.type_of(item)
+        factor = self._factors.get(work_type)
         if factor is None:
             # A secretary without a home department (a float) is a generalist everywhere.
-            penalty = self.penalties.get(key)
-            factor = self._factors[key] = (1.0 + penalty if penalty and item.department != self.home
-                                           else 1.0)
+            penalty = self.penalties.get(work_type.key)
+            factor = self._factors[work_type] = (
+                1.0 + penalty if penalty and item.department != self.home else 1.0)
         return factor
 
-    def _work_on(self, item: WorkItem) -> None:
-        """Start (or resume) ``item`` now; its end is one timeout."""
-        env = self.env
-        now = env.now
-        if math.isnan(item.first_start):
+    def _work_on(self, item: WorkItem, now: float) -> None:
+        """Start (or resume) ``item`` at ``now``; its end is one timeout."""
+        if isnan(item.first_start):
             item.first_start = now
             if item.on_start is not None:
                 item.on_start(item, self)
         if item.pending_resume:
             self._charge_resumption(item)
-        factor = self._factor(item)
-        self.current, self.seg_start = item, now
-        self._work_factor = factor
+        factor = self._factors.get(item.work_type) or self._factor(item)
+        self.current, self.seg_start, self._work_factor = item, now, factor
         if item.urgent:
-            self._waiting = _URGENT
-            self._wait = event = Callback(self._on_urgent_done)
-            env.schedule(event, NORMAL, item.work * factor)
+            self._waiting, self._wait = _URGENT, self._urgent_end
+            self._urgent_end.set(item.work * factor)
             return
-        run = min(item.resume_left + item.work * factor, self.period_end - now)
+        work_left, period_left = item.resume_left + item.work * factor, self.period_end - now
+        run = period_left if period_left < work_left else work_left  # min(), without a call
         self._run = run
-        self._waiting = _WORK
-        self._wait = event = Callback(self._on_work_ends)
-        env.schedule(event, NORMAL, run)
+        self._waiting, self._wait = _WORK, self._work_end
+        self._work_end.set(run)
 
     def _urgent_done(self, _event) -> None:
-        item = self.current
-        self.recorder.segment(self, item, self.seg_start, self.env.now, "done")
-        self._finish(item)
-        self._resume_duty()
+        item, now = self.current, self.env.now
+        self.recorder.segment(self, item, self.seg_start, now, "done")
+        self._finish(item, now)
+        if not self._duty(now):
+            self._periods()
 
-    def _interrupted(self) -> None:
+    def _interrupted(self, now: float) -> None:
         """Urgent work came in while she was on the deferrable task ``current``."""
-        env, item, start = self.env, self.current, self.seg_start
-        _progress(item, env.now - start, self._work_factor)
-        if _finished(item):
+        item, start = self.current, self.seg_start
+        if _progress(item, now - start, self._work_factor):
             # Urgent work arrived the very instant the task ended: no interruption.
-            self.recorder.segment(self, item, start, env.now, "done")
-            self._finish(item)
+            self.recorder.segment(self, item, start, now, "done")
+            self._finish(item, now)
             return
         item.n_interruptions += 1
         _pause(item)
         self.paused, self.current = item, None
-        self.recorder.segment(self, item, start, env.now, "interrupted")
-        self.recorder.interruption(self, item, self.next_item, env.now)
+        self.recorder.segment(self, item, start, now, "interrupted")
+        self.recorder.interruption(self, item, self.next_item, now)
 
     def _work_ends(self, _event) -> None:
         """Her deferrable task is done, or her on-duty period is over."""
-        item, start = self.current, self.seg_start
-        _progress(item, self._run, self._work_factor)
-        if _finished(item):
-            self.recorder.segment(self, item, start, self.env.now, "done")
-            self._finish(item)
+        item, start, now = self.current, self.seg_start, self.env.now
+        if _progress(item, self._run, self._work_factor):
+            self.recorder.segment(self, item, start, now, "done")
+            self._finish(item, now)
         else:
             self.current = None
             _pause(item)
-            self.recorder.segment(self, item, start, self.env.now, "off_duty")
+            self.recorder.segment(self, item, start, now, "off_duty")
             # Back in its queue at its place, or straight to an idle colleague.
             self.secretariat.submit(item)
-        self._resume_duty()
+        if not self._duty(now):
+            self._periods()
 
     def _charge_resumption(self, item: WorkItem) -> None:
         """Getting back into a paused task: one cost per pause, the task's own pre-drawn
@@ -334,14 +332,14 @@ class Secretary:
         item.resume_left += cost
         item.resumption += cost
 
-    def _finish(self, item: WorkItem) -> None:
+    def _finish(self, item: WorkItem, now: float) -> None:
         item.work = item.resume_left = 0.0
         item.status = DONE
-        item.finished = self.env.now
+        item.finished = now
         item.secretary = self.name
         self.current = None
         if item.on_done is not None:
-            item.on_done(item, self.env.now)
+            item.on_done(item, now)
 
     def _leave(self) -> None:
         self.state = OFF  # first, so that she is not handed her own paused task
@@ -371,16 +369,17 @@ class Secretary:
         self.recorder.presence(self, self.duty_start, now)
 
 
-def _progress(item: WorkItem, minutes: float, factor: float) -> None:
+def _progress(item: WorkItem, minutes: float, factor: float) -> bool:
     """``minutes`` spent on a deferrable task: the resumption cost owed first (the same for
-    everybody), then the work itself at the secretary's pace (``factor``)."""
-    paid = min(minutes, item.resume_left)
-    item.resume_left -= paid
-    item.work = max(0.0, item.work - (minutes - paid) / factor)
-
-
-def _finished(item: WorkItem) -> bool:
-    return item.work <= _EPS and item.resume_left <= _EPS
+    everybody), then the work itself at the secretary's pace (``factor``). True if the
+    task is finished."""
+    # min() and max() written out: this runs at every end of deferrable work.
+    owed = item.resume_left
+    paid = owed if owed < minutes else minutes
+    left = item.resume_left = owed - paid
+    work = item.work - (minutes - paid) / factor
+    work = item.work = work if work > 0.0 else 0.0
+    return work <= _EPS and left <= _EPS
 
 
 def _pause(item: WorkItem) -> None:

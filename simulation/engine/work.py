@@ -23,6 +23,7 @@ class WorkItem:
         "nominal", "resumption", "n_interruptions", "first_start", "finished", "status",
         "rank", "on_start", "on_done", "ref", "secretary", "pending_resume", "resume_left",
         "pauses", "resume_costs", "route_u", "remaining_at_horizon", "key", "worked",
+        "work_type",
     )
 
     def __init__(self, id: int, kind: str, department: str, stream: str, category: str,
@@ -30,7 +31,7 @@ class WorkItem:
                  on_done: Callable[[WorkItem, float], None] | None = None, ref: object = None,
                  on_start: Callable[[WorkItem, object], None] | None = None,
                  resume_costs: Sequence[float] | None = None, route_u: float = math.nan,
-                 key: str = ""):
+                 key: str = "", work_type: object = None):
         self.id = id
         self.key = key  # the same task in every scenario: 'department:stream:index[:role]'
         self.worked = 0.0  # minutes worked on it, penalties and resumption included
@@ -60,6 +61,8 @@ class WorkItem:
         self.resume_costs = resume_costs
         self.route_u = route_u  # uniform choosing among secretaries whose phone rings
         self.remaining_at_horizon = _NAN  # set for work still open at the horizon
+        # Its ``secretariat.WorkType`` (queue, who may do it), found by its key if not given.
+        self.work_type = work_type
 
     def sort_key(self) -> tuple[float, int]:
         """Oldest first; ties by creation order (ids are increasing)."""
