@@ -83,7 +83,8 @@ class KpiAccumulator:
         """Take a chunk of table ``name`` (tables the KPIs do not read are ignored)."""
         if name not in self.buffer or not len(chunk):
             return
-        self.buffer[name].append(chunk[list(COLUMNS[name])])
+        wanted = list(COLUMNS[name])
+        self.buffer[name].append(chunk if set(chunk.columns) == set(wanted) else chunk[wanted])
         self.buffered += len(chunk)
         if self.buffered >= self.batch_rows:
             self._reduce()

@@ -18,7 +18,7 @@ import simpy
 from simulation.engine.context import Context, OpeningHours
 from simulation.engine.demand import CallLine, Desk, TaskSource
 from simulation.engine.doctors import SignOff
-from simulation.engine.records import Recorder, Sink, report_status
+from simulation.engine.records import Columns, Recorder, Sink, report_status
 from simulation.engine.report_pipeline import ReportPipeline
 from simulation.engine.secretariat import Secretariat
 from simulation.engine.secretary import Secretary
@@ -45,9 +45,11 @@ class Model:
     """The secretariats of a scenario for one replication (seed, replication number)."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0,
-                 sink: Sink | None = None, flush_rows: int = FLUSH_ROWS):
+                 sink: Sink | None = None, flush_rows: int = FLUSH_ROWS,
+                 columns: Columns | None = None):
         cal = scenario.calendar
         self.sink = sink
+        self.columns = columns
         self.flush_rows = flush_rows
         self.horizon_noted = False
         self.warmup = cal.warmup_days * MINUTES_PER_DAY
@@ -151,7 +153,7 @@ class Model:
                     src.close_books(now)
             if self.sink is None:
                 return self.recorder.tables(now, self.warmup, self.horizon)
-            self.recorder.flush_all(self.sink, now, self.warmup, self.horizon)
+            self.recorder.flush_all(self.sink, now, self.warmup, self.horizon, self.columns)
         return {}
 
     def _hand_over(self):
@@ -159,7 +161,8 @@ class Model:
         env = self.env
         while True:
             yield env.timeout(MINUTES_PER_DAY - env.now % MINUTES_PER_DAY)
-            self.recorder.flush(self.sink, self.flush_rows, set_status=not self.horizon_noted)
+            self.recorder.flush(self.sink, self.flush_rows, set_status=not self.horizon_noted,
+                                columns=self.columns)
 
     def _follow_up(self, stop: simpy.Event):
         """At the horizon, note what is open; then stop once the window's work is done.
@@ -246,8 +249,10 @@ def _lenient_gc() -> Iterator[None]:
 
 
 def simulate(scenario: Scenario, seed: int, replication: int = 0,
-             sink: Sink | None = None, flush_rows: int = FLUSH_ROWS) -> dict[str, pd.DataFrame]:
+             sink: Sink | None = None, flush_rows: int = FLUSH_ROWS,
+             columns: Columns | None = None) -> dict[str, pd.DataFrame]:
     """Records of one replication of ``scenario``: its event tables, or, given a ``sink``,
     chunks of them handed to ``sink(table_name, rows)`` during the run (whole tables: see
-    ``engine.records.assemble``) and an empty dict returned."""
-    return Model(scenario, seed, replication, sink, flush_rows).run()
+    ``engine.records.assemble``) and an empty dict returned. ``columns``: the sink reads
+    only these tables and columns (``Recorder.flush``); the others are never built."""
+    return Model(scenario, seed, replication, sink, flush_rows, columns).run()

@@ -15,7 +15,8 @@ period (one row: end of the warm-up, horizon, and when the follow-up stopped the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from operator import attrgetter
 from typing import Protocol
 
@@ -78,19 +79,28 @@ class Recorder:
                 for name in TABLES}
 
     def _columns(self, name: str, end: float = 0.0, warmup: float = 0.0,
-                 horizon: float | None = None, records: list | None = None) -> list[Sequence]:
-        """The columns of table ``name`` (``SCHEMAS`` order): of ``records`` (default: every
-        record held). Built column by column, not row by row: far fewer Python steps."""
+                 horizon: float | None = None, records: list | None = None,
+                 wanted: Wanted = None) -> dict[str, Sequence]:
+        """The columns of table ``name`` (``SCHEMAS`` order; only those ``wanted`` of it when
+        given): of ``records`` (default: every record held). Built column by column, not row
+        by row: far fewer Python steps."""
         if name == "period":
-            return [(warmup,), (end if horizon is None else horizon,), (end,)]
+            values = [(warmup,), (end if horizon is None else horizon,), (end,)]
+            return _select(name, dict(zip(SCHEMAS[name], values)), wanted)
         held = getattr(self, _HELD[name]) if records is None else records
         build = _COLUMNS.get(name)
-        return _transpose(held, len(SCHEMAS[name])) if build is None else build(held)
+        if build is None:
+            return _select(name, dict(zip(SCHEMAS[name], _transpose(held, len(SCHEMAS[name])))),
+                           wanted)
+        return build(held, wanted)
 
     # ---------------------------------------------------------- handing records over
-    def flush(self, sink: Sink, min_rows: int = 0, set_status: bool = False) -> None:
+    def flush(self, sink: Sink, min_rows: int = 0, set_status: bool = False,
+              columns: Columns | None = None) -> None:
         """Hand the records that can no longer change to ``sink`` (one DataFrame per table,
         ``SCHEMAS`` columns) and drop them, once at least ``min_rows`` records are held.
+        ``columns``: only these tables, with only these of their columns (what the sink
+        reads: the rest is dropped unbuilt); default every table, whole.
 
         Final: a caller's attempts once he is no longer in the system (his last attempt has
         ended and no redial is scheduled: all his attempts go together), a visit once it has
@@ -110,10 +120,13 @@ class Recorder:
             rows = getattr(self, _HELD[name])
             if rows:
                 setattr(self, _HELD[name], [])
-                sink(name, _frame(name, _transpose(rows, len(SCHEMAS[name]))))
+                if columns is None or name in columns:
+                    sink(name, _frame(name, self._columns(name, records=rows,
+                                                          wanted=_wanted(columns, name))))
         for name, records in final.items():
-            if records:
-                sink(name, _frame(name, self._columns(name, records=records)))
+            if records and (columns is None or name in columns):
+                sink(name, _frame(name, self._columns(name, records=records,
+                                                      wanted=_wanted(columns, name))))
 
     def _take_final(self) -> dict[str, list]:
         """Remove the calls, visits, tasks and reports that can no longer change from the
@@ -133,17 +146,54 @@ class Recorder:
         return final
 
     def flush_all(self, sink: Sink, end: float, warmup: float = 0.0,
-                  horizon: float | None = None) -> None:
+                  horizon: float | None = None, columns: Columns | None = None) -> None:
         """At the end of the run: hand everything still held to ``sink`` (every table, even
-        empty) and drop it."""
+        empty; only those in ``columns`` when given, as ``flush``) and drop it."""
         for name in (*_TUPLES, "calls", "visits", "tasks", "reports", "period"):
-            sink(name, _frame(name, self._columns(name, end, warmup, horizon)))
+            if columns is None or name in columns:
+                sink(name, _frame(name, self._columns(name, end, warmup, horizon,
+                                                      wanted=_wanted(columns, name))))
             if name != "period":
                 setattr(self, _HELD[name], [])
 
 
 Sink = Callable[[str, pd.DataFrame], None]
 """Where the records go during a run: ``sink(table_name, rows)``."""
+Columns = Mapping[str, Sequence[str]]
+"""The tables a sink reads and, for each, the columns it reads."""
+Wanted = Collection[str] | None
+"""The columns of one table to build (None: all)."""
+
+
+def _wanted(columns: Columns | None, name: str) -> Wanted:
+    return None if columns is None else set(columns[name])
+
+
+def _select(name: str, built: dict[str, Sequence], wanted: Wanted) -> dict[str, Sequence]:
+    """``built`` columns of table ``name`` in ``SCHEMAS`` order, only those ``wanted``."""
+    return {col: built[col] for col in SCHEMAS[name] if wanted is None or col in wanted}
+
+
+def _build(name: str, makers: dict[str, Callable[[], Sequence]],
+           wanted: Wanted) -> dict[str, Sequence]:
+    """Columns of table ``name`` made by ``makers`` (one per column), only those ``wanted``:
+    a column nobody reads costs nothing."""
+    return {col: makers[col]() for col in SCHEMAS[name] if wanted is None or col in wanted}
+
+
+class _Attributes:
+    """The attribute columns of a list of records, each read once when first asked for."""
+
+    __slots__ = ("items", "cache")
+
+    def __init__(self, items: Sequence):
+        self.items, self.cache = items, {}
+
+    def __call__(self, name: str) -> list:
+        column = self.cache.get(name)
+        if column is None:
+            column = self.cache[name] = list(map(attrgetter(name), self.items))
+        return column
 
 _HELD = {"calls": "calls", "visits": "visits", "tasks": "tasks", "reports": "reports",
          "segments": "segments", "interruptions": "interruptions", "presence": "presence_rows",
@@ -157,13 +207,6 @@ def _transpose(rows: Sequence[tuple], width: int) -> list[Sequence]:
     return list(zip(*rows)) if rows else [()] * width
 
 
-def _attributes(items: Sequence, *names: str) -> list[list]:
-    """The columns of the attributes ``names`` of ``items``: one C-level pass per
-    attribute. Not a tuple per item, transposed: that was no faster, and its thousands of
-    tuples set off a garbage collection over every record held."""
-    return [list(map(attrgetter(name), items)) for name in names]
-
-
 def _keys(departments: Sequence, streams: Sequence, indices: Sequence) -> list[str]:
     """Entity keys 'department:stream:index' (the same entity in every scenario)."""
     return [f"{d}:{s}:{i}" for d, s, i in zip(departments, streams, indices)]
@@ -174,57 +217,50 @@ def _in_system(outcomes: Sequence[str]) -> list[str]:
     return ["in_system" if o == WAITING else o for o in outcomes]
 
 
-def _call_columns(calls: Sequence[CallAttempt]) -> list[Sequence]:
-    (ids, callers, attempts, legs, departments, streams, categories, arrivals, outcomes,
-     answered, ended, secretaries, service, worked, patience, transferred, redial_at,
-     indices) = _attributes(
-        calls, "id", "caller", "attempt", "leg", "department", "stream", "category",
-        "arrival", "outcome", "answered", "ended", "secretary", "service", "worked",
-        "patience", "transferred", "redial_at", "index")
-    return [ids, _keys(departments, streams, indices), callers, attempts, legs, departments,
-            streams, categories, arrivals, _in_system(outcomes), answered, ended, secretaries,
-            service, worked, patience, transferred, redial_at]
+def _plain(table: str, a: _Attributes, renamed: Mapping[str, str] | None = None
+           ) -> dict[str, Callable[[], Sequence]]:
+    """Makers of the columns of ``table`` that are an attribute of the same name (or the
+    attribute ``renamed`` gives)."""
+    renamed = renamed or {}
+    return {col: partial(a, renamed.get(col, col)) for col in SCHEMAS[table]}
 
 
-def _visit_columns(visits: Sequence[Visit]) -> list[Sequence]:
-    (ids, departments, streams, categories, arrivals, outcomes, started, ended, secretaries,
-     worked, indices) = _attributes(
-        visits, "id", "department", "stream", "category", "arrival", "outcome", "started",
-        "ended", "secretary", "worked", "index")
-    return [ids, _keys(departments, streams, indices), departments, streams, categories,
-            arrivals, _in_system(outcomes), started, ended, secretaries, worked]
+def _call_columns(calls: Sequence[CallAttempt], wanted: Wanted) -> dict[str, Sequence]:
+    a = _Attributes(calls)
+    makers = _plain("calls", a, {"call_id": "id", "caller_id": "caller"})
+    makers["caller_key"] = lambda: _keys(a("department"), a("stream"), a("index"))
+    makers["outcome"] = lambda: _in_system(a("outcome"))
+    return _build("calls", makers, wanted)
 
 
-def _task_columns(tasks: Sequence[WorkItem]) -> list[Sequence]:
-    (ids, keys, kinds, departments, streams, categories, urgent, created, first_start,
-     finished, nominal, worked, resumption, n_interruptions, work, resume_left, secretaries,
-     refs, remaining_at_horizon) = _attributes(
-        tasks, "id", "key", "kind", "department", "stream", "category", "urgent", "created",
-        "first_start", "finished", "nominal", "worked", "resumption", "n_interruptions",
-        "work", "resume_left", "secretary", "ref", "remaining_at_horizon")
-    status = ["done" if not math.isnan(f) else "backlog" for f in finished]
-    remaining = [w + r for w, r in zip(work, resume_left)]
-    report_ids = [r.id if isinstance(r, Report) else -1 for r in refs]
-    return [ids, keys, kinds, departments, streams, categories, urgent, created, first_start,
-            finished, nominal, worked, resumption, n_interruptions, status, remaining,
-            secretaries, report_ids, remaining_at_horizon]
+def _visit_columns(visits: Sequence[Visit], wanted: Wanted) -> dict[str, Sequence]:
+    a = _Attributes(visits)
+    makers = _plain("visits", a, {"visit_id": "id"})
+    makers["visit_key"] = lambda: _keys(a("department"), a("stream"), a("index"))
+    makers["outcome"] = lambda: _in_system(a("outcome"))
+    return _build("visits", makers, wanted)
 
 
-def _report_columns(reports: Sequence[Report]) -> list[Sequence]:
-    (ids, departments, streams, modes, dictated, typing_started, typed, validated, sent,
-     target_days, doctors, doctor_minutes, reworks, status_at_horizon,
-     indices) = _attributes(
-        reports, "id", "department", "stream", "mode", "dictated", "typing_started", "typed",
-        "validated", "sent", "target_days", "doctor", "doctor_minutes", "reworks",
-        "status_at_horizon", "index")
-    return [ids, _keys(departments, streams, indices), departments, streams, modes, dictated,
-            typing_started, typed, validated, sent, target_days,
-            [report_status(r) for r in reports], doctors, doctor_minutes, reworks,
-            status_at_horizon]
+def _task_columns(tasks: Sequence[WorkItem], wanted: Wanted) -> dict[str, Sequence]:
+    a = _Attributes(tasks)
+    makers = _plain("tasks", a, {"task_id": "id", "task_key": "key", "work": "nominal"})
+    makers["status"] = lambda: ["done" if not math.isnan(f) else "backlog"
+                                for f in a("finished")]
+    makers["remaining"] = lambda: [w + r for w, r in zip(a("work"), a("resume_left"))]
+    makers["report_id"] = lambda: [r.id if isinstance(r, Report) else -1 for r in a("ref")]
+    return _build("tasks", makers, wanted)
+
+
+def _report_columns(reports: Sequence[Report], wanted: Wanted) -> dict[str, Sequence]:
+    a = _Attributes(reports)
+    makers = _plain("reports", a, {"report_id": "id"})
+    makers["report_key"] = lambda: _keys(a("department"), a("stream"), a("index"))
+    makers["status"] = lambda: [report_status(r) for r in reports]
+    return _build("reports", makers, wanted)
 
 
 # The tables of records that are objects: their columns, from a list of them.
-_COLUMNS: dict[str, Callable[[Sequence], list[Sequence]]] = {
+_COLUMNS: dict[str, Callable[[Sequence, Wanted], dict[str, Sequence]]] = {
     "calls": _call_columns, "visits": _visit_columns, "tasks": _task_columns,
     "reports": _report_columns,
 }
@@ -234,18 +270,20 @@ ID_COLUMNS = {"calls": "call_id", "visits": "visit_id", "tasks": "task_id",
               "reports": "report_id"}
 
 
-def _frame(name: str, columns: Sequence[Sequence]) -> pd.DataFrame:
-    """Columns of table ``name`` (values in ``SCHEMAS`` order) as a DataFrame with its
-    column types.
+def _frame(name: str, columns: Mapping[str, Sequence] | Sequence[Sequence]) -> pd.DataFrame:
+    """Columns of table ``name`` (by name, or every column's values in ``SCHEMAS`` order)
+    as a DataFrame with its column types.
 
     Missing values are nulls (no '' or -1 placeholders), so they read as missing in
     pandas, Arrow and SQL alike. Each column is made at its type straight away (no
     object-dtype frame converted afterwards): the same frame, several times faster.
     """
+    schema = SCHEMAS[name]
+    if not isinstance(columns, Mapping):
+        columns = dict(zip(schema, columns))
     nullable = NULLABLE.get(name, ())
-    return pd.DataFrame({col: _column(values, dtype, col in nullable)
-                         for (col, dtype), values in zip(SCHEMAS[name].items(), columns)},
-                        copy=False)
+    return pd.DataFrame({col: _column(values, schema[col], col in nullable)
+                         for col, values in columns.items()}, copy=False)
 
 
 def _column(values: Sequence, dtype: str, nullable: bool):

@@ -15,6 +15,7 @@ import pandas as pd
 
 from simulation.analysis import kpis
 from simulation.analysis.stats import summarise
+from simulation.analysis.streaming import COLUMNS as KPI_COLUMNS
 from simulation.analysis.streaming import KpiAccumulator
 from simulation.engine.model import FLUSH_ROWS, simulate, with_follow_up
 from simulation.engine.records import SCHEMAS
@@ -117,7 +118,9 @@ def replicate(scenario: Scenario, seed: int, replication: int,
             writer.add(name, rows)
 
     try:
-        simulate(scenario, seed, replication, sink=sink, flush_rows=flush_rows)
+        # Without events, only what the KPIs read is built (analysis.streaming.COLUMNS).
+        simulate(scenario, seed, replication, sink=sink, flush_rows=flush_rows,
+                 columns=None if writer is not None else KPI_COLUMNS)
         log = writer.close() if writer is not None else None
     except BaseException:
         if writer is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import build, scenario_strategy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,13 +88,25 @@ def test_streamed_kpis_equal_the_tables(name, seed, horizon, warmup, flush_rows,
                batch_rows=batch_rows)
 
 
-def test_with_and_without_events_the_kpis_are_the_same():
-    scenario = small("signoff_bottleneck", 5, 1)
-    a = replicate(scenario, 5, 1, events=True)
-    b = replicate(scenario, 5, 1, events=False, flush_rows=100, batch_rows=2_000)
+def check_lean_same(scenario, seed: int, rep: int) -> None:
+    """Without events the engine builds only the columns the KPIs read
+    (``streaming.COLUMNS``): the KPIs must not change."""
+    a = replicate(scenario, seed, rep, events=True)
+    b = replicate(scenario, seed, rep, events=False, flush_rows=100, batch_rows=2_000)
     assert b.events is None
     for name in ("kpis", "staff", "hourly", "report_delays"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_with_and_without_events_the_kpis_are_the_same(name):
+    check_lean_same(small(name, 5, 1), seed=5, rep=1)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=scenario_strategy(), seed=st.integers(0, 10_000))
+def test_with_and_without_events_the_kpis_of_random_scenarios_are_the_same(data, seed):
+    check_lean_same(build(data), seed, rep=0)
 
 
 def test_records_are_handed_over_during_the_run_and_dropped():

@@ -141,3 +141,31 @@ def test_values_that_are_not_strings_are_converted_as_astype_does():
     rows = [("ama_0", "t", 3), ("ama_1", 7, 4), (None, "t", 5), (np.str_("ama_2"), "t", 6)]
     got = records._frame("absences", records._transpose(rows, 3))
     assert_same(got, plain_frame("absences", rows), "absences")
+
+
+# ------------------------------------------------------- only the columns a sink reads
+def _chunks(scenario, columns=None) -> dict[str, list[pd.DataFrame]]:
+    got: dict[str, list[pd.DataFrame]] = {}
+    model = Model(scenario, 5, 0, sink=lambda n, df: got.setdefault(n, []).append(df),
+                            flush_rows=200, columns=columns)
+    model.run()
+    return got
+
+
+@pytest.mark.parametrize("name", ["baseline", "booking_desk"])
+def test_a_sink_given_columns_gets_those_columns_of_those_tables_and_nothing_else(name):
+    """The same chunks as whole ones, cut to the columns asked for (in table order); tables
+    not asked for are never handed over."""
+    scenario = load_composed(ROOT / "scenarios" / f"{name}.yaml",
+                             ["calendar.horizon_days=4", "calendar.warmup_days=1"])
+    wanted = {"calls": ("outcome", "call_id", "caller_key"), "tasks": ("status", "report_id"),
+              "reports": ("report_key", "status", "doctor"), "segments": ("end", "team"),
+              "period": ("horizon",)}
+    whole, cut = _chunks(scenario), _chunks(scenario, wanted)
+    assert set(cut) == set(wanted)
+    for table, cols in wanted.items():
+        assert len(cut[table]) == len(whole[table])
+        for full, part in zip(whole[table], cut[table]):
+            expected = full[[c for c in SCHEMAS[table] if c in cols]]
+            assert_same(part, expected, table)
+    assert sum(map(len, whole["calls"])) > 0 and sum(map(len, whole["reports"])) > 0
