@@ -1,7 +1,7 @@
 """Run every benchmark and print the figures for docs/performance.md.
 
-    python benchmarks/run_all.py            # quick (default): about 3 minutes on 2 cores
-    python benchmarks/run_all.py --full     # longer runs, steadier figures
+    python benchmarks/run_all.py            # quick (default): about 4 minutes on 2 cores
+    python benchmarks/run_all.py --full     # longer runs, steadier figures (~12 min)
     python benchmarks/run_all.py --json benchmarks/last.json
 
 Each benchmark measures its own baseline in the same run (hand-written SimPy model,
@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import engine_speed  # noqa: E402
+import group_scale  # noqa: E402
 import memory_horizon  # noqa: E402
 import sweep_memory  # noqa: E402
 import sweep_throughput  # noqa: E402
@@ -39,6 +40,8 @@ def main(argv: list[str] | None = None) -> dict:
     results["memory"] = sweep_memory.main(flags)
     print()
     results["memory_horizon"] = memory_horizon.main(flags)
+    print()
+    results["group"] = group_scale.main(flags)
     results["load_average_after"] = machine()["load_average_1min"]
     print(f"\nload average at the end: {results['load_average_after']}")
     if args.json:
