@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from simulation.analysis.exact import ExactSum
 
@@ -42,12 +43,12 @@ class ByDepartment:
         """Every row in one group (the ALL row, or a table of one department)."""
         return cls(np.zeros(rows, dtype=np.intp), 1)
 
-    def count(self, mask) -> list[int]:
+    def count(self, mask: ArrayLike) -> list[int]:
         """Rows where ``mask`` holds, per department."""
         codes = self.codes[np.asarray(mask, dtype=bool)]
         return np.bincount(codes, minlength=self.n + 1)[: self.n].tolist()
 
-    def values(self, values, mask=None) -> list[np.ndarray]:
+    def values(self, values: ArrayLike, mask: ArrayLike | None = None) -> list[np.ndarray]:
         """The ``values`` of the rows where ``mask`` holds, per department, in row order."""
         v = np.asarray(values, dtype=float)
         codes = self.codes
@@ -58,6 +59,6 @@ class ByDepartment:
         counts = np.bincount(codes, minlength=self.n + 1)
         return np.split(v[order], np.cumsum(counts)[:-1])[: self.n]
 
-    def sums(self, values, mask=None) -> list[ExactSum]:
+    def sums(self, values: ArrayLike, mask: ArrayLike | None = None) -> list[ExactSum]:
         """Correctly rounded sums of ``values`` where ``mask`` holds, per department."""
         return [ExactSum(x) for x in self.values(values, mask)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+from collections.abc import Callable
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -51,14 +52,17 @@ class Timer:
     __slots__ = ("callbacks", "_fns", "_env")
     _ok = True  # read by ``Environment.step``
 
-    def __init__(self, env: simpy.Environment, fn):
+    def __init__(self, env: simpy.Environment, fn: Callable[[Timer], None]):
         # SimPy only iterates over an event's callbacks: the same one-element list serves
         # every firing.
         self._env, self._fns = env, [fn]
-        self.callbacks = None
+        self.callbacks: list | None = None
 
     def set(self, delay: float, priority: int = NORMAL) -> None:
-        """Fire ``fn(self)`` in ``delay`` minutes."""
+        """Fire ``fn(self)`` in ``delay`` minutes. Refused while pending or once cancelled:
+        its entry in SimPy's queue would fire the new wait early."""
+        if self.callbacks is not None:
+            raise RuntimeError("a Timer is set again before it fired (or after a cancel)")
         self.callbacks = self._fns
         self._env.schedule(self, priority, delay)
 

@@ -100,7 +100,8 @@ class Recorder:
         """Hand the records that can no longer change to ``sink`` (one DataFrame per table,
         ``SCHEMAS`` columns) and drop them, once at least ``min_rows`` records are held.
         ``columns``: only these tables, with only these of their columns (what the sink
-        reads: the rest is dropped unbuilt); default every table, whole.
+        reads: the other columns of records are never read, those of tuples never typed);
+        default every table, whole.
 
         Final: a caller's attempts once he is no longer in the system (his last attempt has
         ended and no redial is scheduled: all his attempts go together), a visit once it has

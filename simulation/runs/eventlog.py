@@ -100,7 +100,7 @@ class EventLog(Mapping[str, pd.DataFrame]):
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_bytes(path, part)
             return
-        if Path(part).parent != path.parent:  # elsewhere: copy beside the target first
+        if Path(part).parent.resolve() != path.parent.resolve():  # elsewhere: copy first
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = temporary(path)
             shutil.copyfile(part, tmp)

@@ -126,7 +126,12 @@ def replicate(scenario: Scenario, seed: int, replication: int,
         if writer is not None:
             writer.abort()  # no half-written event file is left behind
         raise
-    dept_rows, staff, hourly, delays = acc.result()
+    try:
+        dept_rows, staff, hourly, delays = acc.result()
+    except BaseException:
+        if log is not None:
+            log.discard()  # its temporary files would outlive the failed replication
+        raise
     for df in (dept_rows, staff, hourly, delays):
         df.insert(0, "replication", replication)
     return Replication(replication, dept_rows, staff, hourly, delays, log,

@@ -4,6 +4,7 @@ groups of queues) for speed, so they must behave exactly like it."""
 
 from __future__ import annotations
 
+import pytest
 import simpy
 from simpy.events import URGENT
 
@@ -87,3 +88,19 @@ def test_an_item_made_without_its_work_type_gets_it_from_its_key():
     assert not sec.submit(item)  # nobody may take it: it waits in its queue
     assert isinstance(item.work_type, WorkType) and item.work_type.key == key
     assert item.work_type.queue == [(0.0, 1, item)]
+
+
+def test_a_timer_set_again_while_pending_or_after_a_cancel_is_refused():
+    """Its entry in SimPy's queue would fire the new wait early: misuse fails loudly."""
+    env = simpy.Environment()
+    timer = Timer(env, lambda _ev: None)
+    timer.set(5)
+    with pytest.raises(RuntimeError, match="before it fired"):
+        timer.set(1)
+    timer.callbacks = []  # cancelled, as a secretary cancels a wait
+    with pytest.raises(RuntimeError):
+        timer.set(1)
+    env.run()
+    timer.set(1)  # fired: free again
+    env.run()
+    assert env.now == 6

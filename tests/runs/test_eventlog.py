@@ -93,6 +93,31 @@ def test_a_written_run_reads_back_as_the_assembled_tables(tmp_path):
     assert sorted(zip(raw.replication, raw[key])) == list(zip(tasks.replication, tasks[key]))
 
 
+@pytest.mark.parametrize("how", ["relative", "symlink"])
+def test_a_run_written_to_a_relative_or_linked_folder_moves_its_files(tmp_path, monkeypatch,
+                                                                       how):
+    """``--out outputs/x`` (relative, the command line's default) or a folder reached through
+    a link: the worker's temporary files are already beside their targets and are moved
+    into place (no copy of a file onto itself)."""
+    real = tmp_path / "real"
+    real.mkdir()
+    if how == "symlink":
+        (tmp_path / "link").symlink_to(real)
+        out = tmp_path / "link" / "run"
+    else:
+        monkeypatch.chdir(real)
+        out = Path("run")
+    copies = []
+    monkeypatch.setattr(eventlog.shutil, "copyfile", lambda *a: copies.append(a))
+    scenario = small()
+    simulation.run(scenario, replications=1, seed=1, executor=SerialExecutor(), out=out)
+    assert copies == []
+    expected = assembled(scenario, 1, 0, flush_rows=runner.FLUSH_ROWS)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(read_events(real / "run", name), expected[name],
+                                      check_exact=True, obj=name)
+
+
 class ElsewhereExecutor(SerialExecutor):
     """Serial, but as if the tasks ran on another machine: event tables come back as bytes."""
 
@@ -143,6 +168,19 @@ def test_a_failed_replication_leaves_no_event_file(tmp_path, monkeypatch):
     assert left == []
     assert written_replications(tmp_path) == [0, 2]
     assert set(read_events(tmp_path, "calls").replication) == {0, 2}
+
+
+def test_a_replication_whose_kpis_fail_after_its_files_are_closed_leaves_none(tmp_path,
+                                                                             monkeypatch):
+    """The event files are complete but the KPI step fails: the replication fails, and
+    its temporary files go with it."""
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner.KpiAccumulator, "result", broken)
+    with pytest.raises(RuntimeError, match="boom"):
+        runner.replicate(small(), 1, 1, events=EventOutput(tmp_path))
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_files_of_an_unfinished_replication_are_not_read(tmp_path):
