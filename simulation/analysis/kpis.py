@@ -435,14 +435,12 @@ def work_parts_by(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd
     interrupted = tasks.n_interruptions.to_numpy() > 0
     hit_mask = deferrable & np.isin(item, task[interrupted])
     hit = g_segments.sums(minutes, hit_mask)
-    for i, waiting in enumerate(pending):  # segments seen earlier whose task row is here
-        if waiting:
-            mine = g_tasks.codes == i
-            known = set(span_ids[1][mine].tolist())
-            hits = set(span_ids[1][mine & interrupted].tolist())
-            for key in [k for k in waiting if k in known]:
+    if any(pending):  # segments seen earlier whose task row is here: one look-up set
+        known, hits = set(task.tolist()), set(task[interrupted].tolist())
+        for i, waiting in enumerate(pending):
+            for key in [k for k in waiting if k < span and i * span + k in known]:
                 values = waiting.pop(key)
-                if key in hits:
+                if i * span + key in hits:
                     hit[i].add(values)
     wait = deferrable & ~np.isin(item, task)
     for code, key, value in zip(g_segments.codes[wait].tolist(), span_ids[0][wait].tolist(),

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import partial
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, not_
 from typing import Protocol
 
 import numpy as np
@@ -134,16 +135,16 @@ class Recorder:
         records held (``flush``) and return them, in creation order."""
         last = {c.caller: c for c in self.calls}  # each caller's latest attempt
         done = {k for k, c in last.items() if c.ended == c.ended and c.redial_at != c.redial_at}
-        final = {
-            "calls": [c for c in self.calls if c.caller in done],
-            "visits": [v for v in self.visits if v.ended == v.ended],
-            "tasks": [t for t in self.tasks if t.status == DONE],
-            "reports": [r for r in self.reports if r.sent == r.sent and not r.in_rework],
-        }
-        self.calls = [c for c in self.calls if c.caller not in done]
-        self.visits = [v for v in self.visits if v.ended != v.ended]
-        self.tasks = [t for t in self.tasks if t.status != DONE]
-        self.reports = [r for r in self.reports if not (r.sent == r.sent and not r.in_rework)]
+        tests = {"calls": lambda c: c.caller in done,
+                 "visits": lambda v: v.ended == v.ended,
+                 "tasks": lambda t: t.status == DONE,
+                 "reports": lambda r: r.sent == r.sent and not r.in_rework}
+        final = {}
+        for name, test in tests.items():
+            held = getattr(self, _HELD[name])
+            is_final = list(map(test, held))  # each record tested once
+            final[name] = list(compress(held, is_final))
+            setattr(self, _HELD[name], list(compress(held, map(not_, is_final))))
         return final
 
     def flush_all(self, sink: Sink, end: float, warmup: float = 0.0,
