@@ -131,15 +131,14 @@ def test_edge_case_rows_and_empty_tables_equal_the_plain_ones():
     rows = edge_rows()
     for name in TABLES:
         for chunk in (rows.get(name, []), []):
-            width = len(SCHEMAS[name])
-            got = records._frame(name, records._transpose(chunk, width))
+            got = records._frame(name, records._tuple_columns(name, chunk, None))
             assert_same(got, plain_frame(name, chunk), name)
 
 
 def test_values_that_are_not_strings_are_converted_as_astype_does():
     """A string column holding something else is converted as pandas' astype does."""
     rows = [("ama_0", "t", 3), ("ama_1", 7, 4), (None, "t", 5), (np.str_("ama_2"), "t", 6)]
-    got = records._frame("absences", records._transpose(rows, 3))
+    got = records._frame("absences", records._tuple_columns("absences", rows, None))
     assert_same(got, plain_frame("absences", rows), "absences")
 
 
