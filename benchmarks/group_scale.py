@@ -8,10 +8,11 @@ Each figure is one replication of the generated group (``secsim generate group``
 from the HUPSSD distribution, ~1.85 FTE per secretariat) in a fresh process, KPIs only
 (no event tables). The scaling curve reports seconds per FTE-day actually simulated, which
 is flat when the engine scales linearly: groups of different sizes have different FTE per
-secretariat, and the run goes on past the horizon until the window's reports and tasks are
-done (the follow-up: up to ``follow_up_days``, set by the slowest secretariat, so a bigger
-group runs longer past a short horizon). The memory curve reports the peak against the
-shortest horizon's (flat = memory independent of the horizon).
+secretariat, and each independent part (here each secretariat) runs past the horizon
+until its own window's work is done (the follow-up, ``engine.partition``). The memory
+curve reports the peak against the shortest horizon's (flat = memory independent of the
+horizon). Last, the largest group is run once more as one whole (every part until the
+slowest one is done, as before parts): the ratio is what running by part saves.
 """
 
 from __future__ import annotations
@@ -25,35 +26,41 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import emit, machine, mode_args, run_child  # noqa: E402
 
 
-def child(secretariats: int, days: int) -> None:
-    from simulation.engine.model import Model
-    from simulation.runs.runner import replicate
+def child(secretariats: int, days: int, whole: bool = False) -> None:
+    import functools
+
+    import simulation.runs.runner as runner
+    from simulation.engine.model import Model, simulate
     from simulation.scenario.composition import compose
     from simulation.scenario.group import hospital_group
-
-    ends: list[float] = []
-    run = Model.run
-
-    def noting_the_end(model: Model):
-        """Model.run, noting when the follow-up stopped it."""
-        try:
-            return run(model)
-        finally:
-            ends.append(model.env.now)
-
-    Model.run = noting_the_end
 
     data = hospital_group(secretariats, seed=1)
     data["calendar"]["horizon_days"] = days
     data["calendar"]["warmup_days"] = min(7, days - 1)
     scenario = compose(data)
+    fte = {name: (len(s.days) if s.days else 5) / 5 for _, name, s in scenario.secretaries()}
+    runs: list[tuple[float, float]] = []  # (FTE, minutes simulated) of each part run
+    run = Model.run
+
+    def noting_the_end(model: Model, *args, **kwargs):
+        """Model.run, noting the part's FTE and when the follow-up stopped it."""
+        try:
+            return run(model, *args, **kwargs)
+        finally:
+            runs.append((sum(fte[s.name] for s in model.secretaries), model.env.now))
+
+    Model.run = noting_the_end
+    if whole:
+        runner.simulate = functools.partial(simulate, by_part=False)
     t0 = time.perf_counter()
-    rep = replicate(scenario, seed=1, replication=0, events=False)
+    rep = runner.replicate(scenario, seed=1, replication=0, events=False)
     seconds = time.perf_counter() - t0
     calls = float(rep.kpis.loc[rep.kpis.department == "ALL", "calls_attempted"].iloc[0])
     emit({"secretariats": secretariats, "days": days, "seconds": round(seconds, 2),
-          "calls_in_window": calls, "days_run": ends[0] / 1440,
-          "fte": sum((len(s.days) if s.days else 5) / 5 for _, _, s in scenario.secretaries())})
+          "whole": whole, "calls_in_window": calls,
+          "days_run": max(end for _, end in runs) / 1440,
+          "fte_days_run": sum(f * end for f, end in runs) / 1440,
+          "fte": sum(fte.values())})
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -66,10 +73,11 @@ def main(argv: list[str] | None = None) -> dict:
     scaling = []
     for n in sizes:
         r = run_child("group_scale", str(n), str(scale_days), timeout=7200)
-        r["seconds_per_fte_day"] = r["seconds"] / (r["fte"] * r["days_run"])
+        r["seconds_per_fte_day"] = r["seconds"] / r["fte_days_run"]
         scaling.append(r)
         print(f"  {n:3d} secretariats ({r['fte']:.1f} FTE) x {scale_days} days "
-              f"(run for {r['days_run']:.0f}): {r['seconds']:7.1f} s, "
+              f"(run for {r['fte_days_run'] / r['fte']:.1f} days on average, "
+              f"{r['days_run']:.0f} at most): {r['seconds']:7.1f} s, "
               f"{r['seconds_per_fte_day'] * 1000:.2f} ms per FTE-day simulated, "
               f"peak {r['peak_rss_mb']:.0f} MiB")
     first = scaling[0]["seconds_per_fte_day"]
@@ -85,12 +93,20 @@ def main(argv: list[str] | None = None) -> dict:
               f"{r['days_run']:.0f}): {r['seconds']:7.1f} s, "
               f"peak {r['peak_rss_mb']:.0f} MiB ({r['peak_rss_mb'] / memory[0]['peak_rss_mb']:.2f}"
               f" x the {horizons[0]}-day peak)")
-    return {"machine": m, "scaling": scaling, "memory": memory,
+    largest = scaling[-1]
+    whole = run_child("group_scale", str(largest["secretariats"]), str(scale_days), "whole",
+                      timeout=7200)
+    print(f"  {whole['secretariats']} secretariats x {scale_days} days as one whole (every "
+          f"secretariat run for {whole['days_run']:.0f} days): {whole['seconds']:7.1f} s, "
+          f"peak {whole['peak_rss_mb']:.0f} MiB; by part / whole: time "
+          f"{largest['seconds'] / whole['seconds']:.2f}, peak memory "
+          f"{largest['peak_rss_mb'] / whole['peak_rss_mb']:.2f}")
+    return {"machine": m, "scaling": scaling, "memory": memory, "whole": whole,
             "load_average_after": machine()["load_average_1min"]}
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        child(int(sys.argv[2]), int(sys.argv[3]))
+        child(int(sys.argv[2]), int(sys.argv[3]), whole="whole" in sys.argv[4:])
     else:
         main(sys.argv[1:])

@@ -733,7 +733,7 @@ def delay_parts(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -
                 & (reports.status == "sent")]
     stages = stage_lengths(r)
     return {"rows": [pd.DataFrame({
-        "report_id": r.report_id.to_numpy(),
+        "report_id": r.report_id.to_numpy(), "dictated": r.dictated.to_numpy(),
         "department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
         "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
         "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
@@ -742,11 +742,14 @@ def delay_parts(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -
 
 
 def delay_finish(p: dict) -> pd.DataFrame:
-    """``report_delays`` from its pieces, in report order."""
+    """``report_delays`` from its pieces, in dictation order (ties: by department, stream,
+    then id, which is the order within a stream): the same order however the run was cut
+    into parts (``engine.partition``) or chunks."""
     rows = [r for r in p["rows"] if len(r)] or p["rows"][:1]
     out = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
-    out = out.sort_values("report_id", kind="stable", ignore_index=True)
-    return out.drop(columns="report_id")
+    out = out.sort_values(["dictated", "department", "stream", "report_id"], kind="stable",
+                          ignore_index=True)
+    return out.drop(columns=["report_id", "dictated"])
 
 
 def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:

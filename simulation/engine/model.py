@@ -8,8 +8,9 @@ horizon; otherwise they are kept and returned as tables at the end.
 from __future__ import annotations
 
 import gc
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pandas as pd
@@ -18,7 +19,8 @@ import simpy
 from simulation.engine.context import Context, OpeningHours
 from simulation.engine.demand import CallLine, Desk, TaskSource
 from simulation.engine.doctors import SignOff
-from simulation.engine.records import Columns, Recorder, Sink, report_status
+from simulation.engine.partition import Part, independent_parts
+from simulation.engine.records import Columns, Recorder, Sink, assemble, report_status
 from simulation.engine.report_pipeline import ReportPipeline
 from simulation.engine.secretariat import Secretariat
 from simulation.engine.secretary import Secretary
@@ -42,12 +44,16 @@ FLUSH_ROWS = 20_000  # records held before the final ones are handed over (a few
 
 
 class Model:
-    """The secretariats of a scenario for one replication (seed, replication number)."""
+    """The secretariats of a scenario for one replication (seed, replication number); only
+    those of ``part`` when given (``engine.partition``), numbering its records with
+    ``next_id`` (shared by the parts of one replication, so ids stay unique)."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0,
                  sink: Sink | None = None, flush_rows: int = FLUSH_ROWS,
-                 columns: Columns | None = None):
+                 columns: Columns | None = None, part: Part | None = None,
+                 next_id: Callable[[], int] | None = None):
         cal = scenario.calendar
+        self.part = part
         self.sink = sink
         self.columns = columns
         self.flush_rows = flush_rows
@@ -65,6 +71,8 @@ class Model:
         self.secretariat = Secretariat(scenario.interruptions, streams.get("routing"))
         self.ctx = Context(scenario.calendar, scenario.interruptions, self.env, self.secretariat,
                            self.recorder, streams, OpeningHours(line_open_intervals(scenario)))
+        if next_id is not None:
+            self.ctx.next_id = next_id
         self.secretaries = self._staff(streams)
         self._declare_work()
         self.signoffs = self._doctors(streams)
@@ -74,6 +82,8 @@ class Model:
         sc = self.scenario
         staff = []
         for team_name, name, sec in sc.secretaries():
+            if self.part is not None and name not in self.part.secretaries:
+                continue
             absent = absent_days(sec, sc.calendar.horizon_days, streams.get("absence", name))
             for day in absent.nonzero()[0]:
                 self.recorder.absences.append((name, team_name, int(day)))
@@ -87,6 +97,8 @@ class Model:
 
     def _declare_work(self) -> None:
         for dept, stream, kind, cat in demanded_work(self.scenario):
+            if not self._mine(dept):
+                continue
             key = (dept, stream, kind, cat)
             eligible = []
             for sec in self.secretaries:
@@ -102,11 +114,14 @@ class Model:
         return {d: SignOff(self.env, d, dept.doctors, sc.calendar, sc.calendar.horizon_days,
                            self.recorder,
                            lambda name, purpose, d=d: streams.get(d, "doctors", name, purpose))
-                for d, dept in sc.departments.items() if dept.doctors is not None}
+                for d, dept in sc.departments.items()
+                if dept.doctors is not None and self._mine(d)}
 
     def _sources(self) -> list:
         out = []
         for dname, dept in self.scenario.departments.items():
+            if not self._mine(dname):
+                continue
             for sname, s in dept.streams.items():
                 if isinstance(s, CallStream):
                     out.append(CallLine(self.ctx, dname, sname, s))
@@ -119,6 +134,10 @@ class Model:
                                               self.signoffs.get(dname)))
         return out
 
+    def _mine(self, department: str) -> bool:
+        """Whether this model runs ``department`` (all of them without a part)."""
+        return self.part is None or department in self.part.departments
+
     def _closing_bell(self):
         """At each closing time, lines cut off their waiting callers, desks send people away."""
         queues = [src for src in self.sources if isinstance(src, (CallLine, Desk))]
@@ -129,8 +148,9 @@ class Model:
             for src in queues:
                 src.close_queue()
 
-    def run(self) -> dict[str, pd.DataFrame]:
-        """Simulate the horizon, then follow the window's open work; return the record tables."""
+    def run(self, period: bool = True) -> dict[str, pd.DataFrame]:
+        """Simulate the horizon, then follow the window's open work; return the record tables
+        (with a sink: hand them over, the ``period`` row too unless told not to)."""
         for sec in self.secretaries:
             sec.start(self.secretariat)
         for src in self.sources:
@@ -153,7 +173,8 @@ class Model:
                     src.close_books(now)
             if self.sink is None:
                 return self.recorder.tables(now, self.warmup, self.horizon)
-            self.recorder.flush_all(self.sink, now, self.warmup, self.horizon, self.columns)
+            self.recorder.flush_all(self.sink, now, self.warmup, self.horizon, self.columns,
+                                    period=period)
         return {}
 
     def _hand_over(self):
@@ -167,13 +188,17 @@ class Model:
     def _follow_up(self, stop: simpy.Event):
         """At the horizon, note what is open; then stop once the window's work is done.
 
-        The window's work is every report dictated and every deferrable task created in
-        [warm-up end, horizon); it is checked each midnight, and the run stops at
-        ``horizon + follow_up_days`` at the latest.
+        The window's work is every report dictated, every task created and every caller
+        who called in [warm-up end, horizon); it is checked each midnight, and the run
+        stops at ``horizon + follow_up_days`` at the latest. Once it is done nothing that
+        happens later can change a KPI, so a part of the scenario may stop there while
+        another goes on (``simulate``).
         """
         env = self.env
         yield env.timeout(self.horizon - env.now)
         open_work = self._note_open_work()
+        open_work.append(_OpenCallers(self.recorder, self.warmup, self.horizon))
+        open_work = [w for w in open_work if w.still_open()]
         while open_work and env.now < self.end:
             yield env.timeout(min(MINUTES_PER_DAY, self.end - env.now))
             open_work = [w for w in open_work if w.still_open()]
@@ -190,11 +215,12 @@ class Model:
                        if sec.current is not None and sec.state != "off"}
         open_work: list = []
         for item in self.recorder.tasks:
-            if item.urgent or item.status == DONE:
+            if item.status == DONE:
                 continue
-            sec = in_progress.get(id(item))
-            item.remaining_at_horizon = (sec.work_left(item, now) if sec is not None
-                                         else item.work + item.resume_left)
+            if not item.urgent:
+                sec = in_progress.get(id(item))
+                item.remaining_at_horizon = (sec.work_left(item, now) if sec is not None
+                                             else item.work + item.resume_left)
             if item.created >= self.warmup:
                 open_work.append(_OpenTask(item))
         for report in self.recorder.reports:
@@ -212,6 +238,27 @@ class _OpenTask:
 
     def still_open(self) -> bool:
         return self.item.status != DONE
+
+
+class _OpenCallers:
+    """The callers of the window still in the system (an attempt not over, or a redial
+    to come). Looked for among the calls still held: a caller is handed over only once
+    he has left (``Recorder.flush``)."""
+
+    __slots__ = ("recorder", "warmup", "horizon")
+
+    def __init__(self, recorder: Recorder, warmup: float, horizon: float):
+        self.recorder, self.warmup, self.horizon = recorder, warmup, horizon
+
+    def still_open(self) -> bool:
+        last, callers = {}, set()
+        warmup, horizon = self.warmup, self.horizon
+        for c in self.recorder.calls:
+            last[c.caller] = c
+            if warmup <= c.arrival < horizon:
+                callers.add(c.caller)
+        return any(last[k].ended != last[k].ended or last[k].redial_at == last[k].redial_at
+                   for k in callers)
 
 
 class _OpenReport:
@@ -250,9 +297,30 @@ def _lenient_gc() -> Iterator[None]:
 
 def simulate(scenario: Scenario, seed: int, replication: int = 0,
              sink: Sink | None = None, flush_rows: int = FLUSH_ROWS,
-             columns: Columns | None = None) -> dict[str, pd.DataFrame]:
+             columns: Columns | None = None, by_part: bool = True) -> dict[str, pd.DataFrame]:
     """Records of one replication of ``scenario``: its event tables, or, given a ``sink``,
     chunks of them handed to ``sink(table_name, rows)`` during the run (whole tables: see
     ``engine.records.assemble``) and an empty dict returned. ``columns``: the sink reads
-    only these tables and columns (``Recorder.flush``); the others are never built."""
-    return Model(scenario, seed, replication, sink, flush_rows, columns).run()
+    only these tables and columns (``Recorder.flush``); the others are never built.
+
+    ``by_part``: the independent parts of the scenario (``engine.partition``) run one
+    after the other, each until its own window's work is done; the KPIs are those of one
+    run of the whole (every draw belongs to one part's entities), but a part whose work
+    ends early is not simulated on until the slowest one's does, and only one part's
+    records are alive at a time. Ids are numbered part by part, so rows come part by
+    part; ``period.end`` is the latest part's end.
+    """
+    parts = independent_parts(scenario) if by_part else []
+    if len(parts) <= 1:
+        return Model(scenario, seed, replication, sink, flush_rows, columns).run()
+    chunks: dict[str, list[pd.DataFrame]] = {}
+    out = sink if sink is not None else (
+        lambda name, rows: chunks.setdefault(name, []).append(rows))
+    next_id = itertools.count().__next__
+    end = 0.0
+    for part in parts:
+        model = Model(scenario, seed, replication, out, flush_rows, columns, part, next_id)
+        model.run(period=False)
+        end = max(end, model.env.now)
+    model.recorder.flush_all(out, end, model.warmup, model.horizon, columns, only=("period",))
+    return {} if sink is not None else assemble(chunks)

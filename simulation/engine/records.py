@@ -147,10 +147,14 @@ class Recorder:
         return final
 
     def flush_all(self, sink: Sink, end: float, warmup: float = 0.0,
-                  horizon: float | None = None, columns: Columns | None = None) -> None:
+                  horizon: float | None = None, columns: Columns | None = None,
+                  period: bool = True, only: Collection[str] | None = None) -> None:
         """At the end of the run: hand everything still held to ``sink`` (every table, even
-        empty; only those in ``columns`` when given, as ``flush``) and drop it."""
+        empty; only those in ``columns`` when given, as ``flush``) and drop it. ``period``:
+        the period row too; ``only``: only these tables."""
         for name in (*_TUPLES, "calls", "visits", "tasks", "reports", "period"):
+            if (name == "period" and not period) or (only is not None and name not in only):
+                continue
             if columns is None or name in columns:
                 sink(name, _frame(name, self._columns(name, end, warmup, horizon,
                                                       wanted=_wanted(columns, name))))

@@ -125,4 +125,4 @@ def test_records_are_handed_over_during_the_run_and_dropped():
     r = model.recorder
     assert not (r.calls or r.visits or r.tasks or r.reports or r.segments or r.presence_rows)
     total = sum(n for name, n, _ in seen if name == "calls")
-    assert total == len(simulate(scenario, 1, 0)["calls"])
+    assert total == len(simulate(scenario, 1, 0, by_part=False)["calls"])
