@@ -610,18 +610,21 @@ def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: fl
                      sl_minutes: float, open_days: np.ndarray, categories: list[str],
                      departments: list[str], end: float | None = None,
                      pending: dict[str, dict[int, list[float]]] | None = None,
-                     all_from_departments: bool = False) -> dict:
+                     all_from_departments: bool = False, only_present: bool = False) -> dict:
     """Pieces of ``department_rows``, per department and ``ALL`` (``pending``: see
     ``work_parts``, one per department).
 
     Every department's pieces come from one pass over each table (``ByDepartment``), so the
     cost does not grow with the number of departments. ``all_from_departments``: the
     pieces of ``ALL`` merged from those of every department present (the same figures,
-    every piece being additive; one pass fewer over the rows).
+    every piece being additive; one pass fewer over the rows). ``only_present`` (with
+    it): pieces only for the departments with rows in ``tables`` (those of the others
+    would be empty: merging them changes nothing), so a chunk of one part of a big
+    group costs what its departments cost.
     """
     pending = {} if pending is None else pending
     if all_from_departments:
-        present = set(departments)
+        present = set() if only_present else set(departments)
         for name in DEPARTMENT_TABLES:
             present |= set(tables[name].department.unique().tolist())
         names = sorted(present)
@@ -636,7 +639,7 @@ def department_parts(tables: dict[str, pd.DataFrame], warmup: float, horizon: fl
         every: dict = {}
         for dept in names:
             merge_parts(every, out[dept])
-        return {ALL: every, **{d: out[d] for d in departments}}
+        return {ALL: every, **{d: out[d] for d in departments if d in out}}
     whole = {name: ByDepartment.whole(len(tables[name])) for name in DEPARTMENT_TABLES}
     (every,) = _parts_by(tables, whole, warmup, horizon, sl_minutes, open_days, end,
                          [pending.setdefault(ALL, {})])

@@ -106,7 +106,8 @@ class KpiAccumulator:
         w, h = self.warmup, self.horizon
         kpis.merge_parts(self.departments_parts, kpis.department_parts(
             t, w, h, self.sl_minutes, self.open_days, self.categories, self.departments,
-            self.end, self.pending, all_from_departments=True))
+            self.end, self.pending, all_from_departments=True,
+            only_present=bool(self.departments_parts)))  # every department the first time
         kpis.merge_parts(self.staff_parts, kpis.staff_parts(
             t["presence"], t["segments"], t["interruptions"], w, h))
         kpis.merge_parts(self.hourly_parts, kpis.hourly_parts(t["calls"], w, h))
