@@ -10,8 +10,10 @@ import bisect
 import itertools
 import math
 from collections.abc import Callable
+from heapq import heappop, heappush
 
 import simpy
+from simpy.core import StopSimulation
 from simpy.events import NORMAL, URGENT
 
 from simulation.engine.draws import ResumptionRows
@@ -64,7 +66,8 @@ class Timer:
         if self.callbacks is not None:
             raise RuntimeError("a Timer is set again before it fired (or after a cancel)")
         self.callbacks = self._fns
-        self._env.schedule(self, priority, delay)
+        env = self._env  # env.schedule(self, priority, delay), without its call
+        heappush(env._queue, (env._now + delay, priority, next(env._eid), self))
 
 
 def call_at(env: simpy.Environment, delay: float, fn, urgent: bool = False) -> Callback:
@@ -73,6 +76,30 @@ def call_at(env: simpy.Environment, delay: float, fn, urgent: bool = False) -> C
     event = Callback(fn)
     env.schedule(event, URGENT if urgent else NORMAL, delay)
     return event
+
+
+def run_until(env: simpy.Environment, until: simpy.Event) -> None:
+    """``env.run(until=until)``: SimPy 4's own loop (``Environment.run`` and ``step``), the
+    same steps in the same order, without a method call per event."""
+    if until.callbacks is None:
+        return  # already processed
+    until.callbacks.append(StopSimulation.callback)
+    queue = env._queue
+    try:
+        while True:
+            if not queue:
+                raise RuntimeError(f'No scheduled events left but "until" event was not '
+                                   f"triggered: {until}")
+            env._now, _, _, event = heappop(queue)
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):
+                exc = type(event._value)(*event._value.args)
+                exc.__cause__ = event._value
+                raise exc
+    except StopSimulation:
+        return
 
 
 class OpeningHours:

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 import pandas as pd
 import simpy
 
-from simulation.engine.context import Context, OpeningHours
+from simulation.engine.context import Context, OpeningHours, run_until
 from simulation.engine.demand import CallLine, Desk, TaskSource
 from simulation.engine.doctors import SignOff
 from simulation.engine.partition import Part, independent_parts
@@ -164,7 +164,7 @@ class Model:
         self.env.process(self._follow_up(stop))
         # Through the table step too: a collection there scans every record still held.
         with _lenient_gc():
-            self.env.run(until=stop)
+            run_until(self.env, stop)
             now = self.env.now
             for sec in self.secretaries:
                 sec.close_books(now)

@@ -8,7 +8,7 @@ import pytest
 import simpy
 from simpy.events import URGENT
 
-from simulation.engine.context import Callback, Timer
+from simulation.engine.context import Callback, Timer, run_until
 from simulation.engine.secretariat import Secretariat, WorkType, take_first
 from simulation.engine.work import ABANDONED, WorkItem
 from simulation.scenario.schema import InterruptionPolicy
@@ -104,3 +104,48 @@ def test_a_timer_set_again_while_pending_or_after_a_cancel_is_refused():
     timer.set(1)  # fired: free again
     env.run()
     assert env.now == 6
+
+
+def _journal(env: simpy.Environment, fired: list) -> simpy.Event:
+    """Processes, timeouts, callbacks and timers at equal and distinct times; returns the
+    event that stops the run (fired by a process at 7, before other events at 7)."""
+    stop = env.event()
+
+    def worker(name, delays):
+        for d in delays:
+            yield env.timeout(d)
+            fired.append((name, env.now))
+            if name == "stopper" and env.now == 7:
+                stop.succeed()
+
+    env.process(worker("a", [1, 2, 4]))
+    env.process(worker("stopper", [3, 4]))
+    env.process(worker("b", [7, 1]))
+    env.schedule(Callback(lambda _e: fired.append(("cb", env.now))), delay=7)
+    timer = Timer(env, lambda _e: fired.append(("timer", env.now)))
+    timer.set(3, URGENT)
+    return stop
+
+
+def test_run_until_takes_simpys_steps_in_simpys_order():
+    """``run_until`` (the engine's loop) processes exactly the events ``env.run(until=...)``
+    does, in the same order, and stops at the same point."""
+    ours, theirs = simpy.Environment(), simpy.Environment()
+    got, expected = [], []
+    run_until(ours, _journal(ours, got))
+    theirs.run(until=_journal(theirs, expected))
+    assert got == expected and ours.now == theirs.now == 7
+    assert got[-1] == ("stopper", 7) and ("b", 8) not in got  # stopped there
+
+
+def test_run_until_fails_loudly_like_simpy():
+    """No event left before the stop: an error, not a silent return; a failed event that
+    nobody handles raises its exception."""
+    env = simpy.Environment()
+    env.timeout(3)
+    with pytest.raises(RuntimeError, match="No scheduled events left"):
+        run_until(env, env.event())
+    env = simpy.Environment()
+    env.event().fail(ValueError("broken"))
+    with pytest.raises(ValueError, match="broken"):
+        run_until(env, env.event())
