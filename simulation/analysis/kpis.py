@@ -508,7 +508,11 @@ def work_kpis(tasks: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.Dat
 def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: pd.DataFrame,
                 warmup: float, horizon: float) -> dict:
     """Pieces of ``staff_rows``: per level and name, minutes on duty, busy (per category)
-    and interruptions; each secretary's team."""
+    and interruptions; each secretary's team. Rows that start at or after the horizon
+    are left out: how long the run went on after it (the follow-up, which stops with the
+    window's work) must not add a secretary's row."""
+    presence = presence[presence.start < horizon]
+    segments = segments[segments.start < horizon]
     pres = _clip(presence, warmup, horizon).to_numpy(dtype=float)
     seg = _clip(segments, warmup, horizon).to_numpy(dtype=float)
     ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]

@@ -91,11 +91,18 @@ class SignOff:
         # A doctor in a sitting with an empty queue waits for new reports (or its end).
         self._waiting: dict[int, _Wait] = {}
         self._seq = itertools.count()
+        self._doctors: list[_Sittings] = []
 
     def start(self) -> None:
         """Begin every doctor's sittings when the clock runs."""
         for k in range(len(self.names)):
-            call_at(self.env, 0, _Sittings(self, k).begin, urgent=True)
+            self._doctors.append(_Sittings(self, k))
+            call_at(self.env, 0, self._doctors[-1].begin, urgent=True)
+
+    def sitting_open(self, before: float) -> bool:
+        """Whether a doctor is in a sitting that began before ``before`` (its row is written
+        when it ends: the follow-up waits for it, ``engine.model``)."""
+        return any(d.in_sitting and d.began < before for d in self._doctors)
 
     def submit(self, report: Report, minutes: float, on_signed: Callable[[], None]) -> None:
         """Put a typed report in its doctor's queue (``minutes``: doctor time it will take)."""
@@ -144,6 +151,7 @@ class _Sittings:
         self.start = self.available = self.ends = self.began = self.used = 0.0
         self.job: _Job | None = None  # the report being signed
         self.signing = 0.0
+        self.in_sitting = False  # from its start until its row is written
 
     def begin(self, _event=None) -> None:
         self.next_sitting()
@@ -164,6 +172,7 @@ class _Sittings:
         """A sitting begins (late if the last one overran): it is shorter then."""
         self.ends = self.start + self.available
         self.began, self.used = self.env.now, 0.0
+        self.in_sitting = True
         self.sign_next()
 
     def sign_next(self, _event=None) -> None:
@@ -184,6 +193,7 @@ class _Sittings:
         signoff = self.signoff
         signoff.recorder.sittings.append((self.name, signoff.department, self.began,
                                           max(0.0, self.ends - self.began), self.used))
+        self.in_sitting = False
         self.next_sitting()
 
     def signed(self, _event) -> None:

@@ -188,16 +188,20 @@ class Model:
     def _follow_up(self, stop: simpy.Event):
         """At the horizon, note what is open; then stop once the window's work is done.
 
-        The window's work is every report dictated, every task created and every caller
-        who called in [warm-up end, horizon); it is checked each midnight, and the run
-        stops at ``horizon + follow_up_days`` at the latest. Once it is done nothing that
-        happens later can change a KPI, so a part of the scenario may stop there while
-        another goes on (``simulate``).
+        The window's work is every report dictated, every caller who called and every
+        patient who came to a desk in [warm-up end, horizon), every task still open at the
+        horizon (one worked in the window counts as interrupted if it ever is) and every
+        sign-off sitting begun before it (its row is written when it ends); it is checked
+        each midnight, and the run stops at ``horizon + follow_up_days`` at the latest.
+        Once it is done nothing that happens later can change a KPI, so a part of the
+        scenario may stop there while another goes on (``simulate``).
         """
         env = self.env
         yield env.timeout(self.horizon - env.now)
         open_work = self._note_open_work()
         open_work.append(_OpenCallers(self.recorder, self.warmup, self.horizon))
+        open_work.append(_OpenVisits(self.recorder, self.warmup, self.horizon))
+        open_work.extend(_OpenSittings(s, self.horizon) for s in self.signoffs.values())
         open_work = [w for w in open_work if w.still_open()]
         while open_work and env.now < self.end:
             yield env.timeout(min(MINUTES_PER_DAY, self.end - env.now))
@@ -221,8 +225,7 @@ class Model:
                 sec = in_progress.get(id(item))
                 item.remaining_at_horizon = (sec.work_left(item, now) if sec is not None
                                              else item.work + item.resume_left)
-            if item.created >= self.warmup:
-                open_work.append(_OpenTask(item))
+            open_work.append(_OpenTask(item))  # created before the warm-up's end too
         for report in self.recorder.reports:
             report.status_at_horizon = report_status(report)
             if report.status_at_horizon != "sent" and report.dictated >= self.warmup:
@@ -259,6 +262,32 @@ class _OpenCallers:
                 callers.add(c.caller)
         return any(last[k].ended != last[k].ended or last[k].redial_at == last[k].redial_at
                    for k in callers)
+
+
+class _OpenVisits:
+    """The patients of the window still at a desk (waiting or being served)."""
+
+    __slots__ = ("recorder", "warmup", "horizon")
+
+    def __init__(self, recorder: Recorder, warmup: float, horizon: float):
+        self.recorder, self.warmup, self.horizon = recorder, warmup, horizon
+
+    def still_open(self) -> bool:
+        warmup, horizon = self.warmup, self.horizon
+        return any(v.ended != v.ended and warmup <= v.arrival < horizon
+                   for v in self.recorder.visits)
+
+
+class _OpenSittings:
+    """A department's doctors, while one is in a sitting begun before the horizon."""
+
+    __slots__ = ("signoff", "horizon")
+
+    def __init__(self, signoff: SignOff, horizon: float):
+        self.signoff, self.horizon = signoff, horizon
+
+    def still_open(self) -> bool:
+        return self.signoff.sitting_open(self.horizon)
 
 
 class _OpenReport:

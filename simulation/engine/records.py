@@ -319,7 +319,8 @@ def _strings(values: Sequence, nullable: bool):
 
 def assemble(chunks: dict[str, list[pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     """The event tables of a run from the chunks handed over (``Recorder.flush``): the same
-    rows, order and column types as ``Recorder.tables`` at the end of the run."""
+    rows, order and column types as ``Recorder.tables`` at the end of the run (for a run
+    by part, ``engine.model.simulate``: records in id order, tuples part by part)."""
     out = {}
     for name in TABLES:
         frames = chunks.get(name, [])

@@ -217,7 +217,7 @@ def decoded(name: str, table: pa.Table) -> pd.DataFrame:
 
 def tidy(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """An event table read from Parquet as secsim gives it: weekday columns with all seven
-    categories (Parquet keeps only those used), rows in creation order (``by_id``)."""
+    categories (Parquet keeps only those used), rows in id order (``by_id``)."""
     for col in df.columns:
         if col.endswith("weekday") and isinstance(df[col].dtype, pd.CategoricalDtype):
             df[col] = df[col].cat.set_categories(list(WEEKDAYS))
@@ -226,7 +226,8 @@ def tidy(name: str, df: pd.DataFrame) -> pd.DataFrame:
 
 def by_id(name: str, df: pd.DataFrame) -> pd.DataFrame:
     """Rows of ``calls``, ``visits``, ``tasks`` or ``reports`` sorted by replication and id
-    (their creation order; files hold them in hand-over order); other tables unchanged."""
+    (creation order within each independent part, parts one after the other,
+    ``engine.partition``; files hold them in hand-over order); other tables unchanged."""
     key = ID_COLUMNS.get(name)
     if key is None or key not in df.columns or len(df) < 2:
         return df

@@ -9,19 +9,22 @@ is done can change them. What changes is how long the parts are simulated.
 
 from __future__ import annotations
 
+import copy
 import functools
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import scenario_strategy
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import simulation.runs.runner as runner
 from simulation.engine.model import simulate
 from simulation.engine.partition import independent_parts
 from simulation.scenario.calendar import MINUTES_PER_DAY
-from simulation.scenario.composition import compose, load_composed
+from simulation.scenario.composition import compose, load_composed, load_scenario
+from simulation.scenario.errors import ScenarioError
 from simulation.scenario.group import hospital_group
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +135,126 @@ def test_a_caller_of_the_window_is_followed_until_he_has_left():
     last = calls.groupby("caller_id").tail(1).set_index("caller_id").loc[window.unique()]
     assert (last.outcome != "in_system").all()
     assert (last.redial_at.isna()).all()
+
+
+# ------------------------------------------- what a part must not stop before (review)
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# A second part whose letters wait ~3 days for a pure-delay sign-off: it keeps a whole run
+# going past the horizon while the first part may stop.
+SLOW_LETTERS = {"streams": {"rep": {"type": "dictation", "arrivals": {"per_day": 5},
+                                    "typing": 10, "sending": 2, "target_days": 7,
+                                    "validation_delay": 4000}}}
+DAY_SHIFT = {"shift": {"start": "08:00", "end": "16:00"}}
+
+
+def with_slow_letters(departments: dict, teams: dict, horizon: int = 4,
+                      opening: tuple[str, str] = ("00:00", "24:00"), warmup: int = 1):
+    return load_scenario({
+        "name": "two_parts",
+        "calendar": {"horizon_days": horizon, "warmup_days": warmup,
+                     "opening_hours": {d: list(opening) for d in WEEK}},
+        "departments": {**departments, "letters": SLOW_LETTERS},
+        "teams": {**teams, "t_letters": {"departments": ["letters"],
+                                          "secretaries": {"l1": DAY_SHIFT}}}})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_patients_still_at_a_night_desk_are_followed(seed, monkeypatch):
+    """A desk open round the clock, staffed by day: the window's night patients still wait
+    at the horizon; a part must not stop before they are served."""
+    scenario = with_slow_letters(
+        {"desk": {"streams": {"walk": {"type": "walk_in", "arrivals": {"per_day": 20},
+                                       "service": 5}}}},
+        {"t_desk": {"departments": ["desk"], "secretaries": {"d1": DAY_SHIFT}}})
+    assert_same_kpis(run(scenario, seed, False, monkeypatch),
+                     run(scenario, seed, True, monkeypatch))
+
+
+def test_a_task_open_at_the_horizon_is_followed_even_if_older_than_the_window(monkeypatch):
+    """A 1,400-minute file begun before the window and still open at the horizon: its window
+    minutes count as interrupted time if it is ever interrupted, so it is followed to
+    its end whatever its creation time."""
+    monday_only = {d: 1 if d == "mon" else 0 for d in WEEK}
+    scenario = with_slow_letters(
+        {"office": {"streams": {
+            "big": {"type": "back_office", "kind": "patient_file",
+                    "arrivals": {"per_day": 1.5, "weekday_factors": monday_only},
+                    "duration": 1400},
+            "small": {"type": "back_office", "kind": "patient_file",
+                      "arrivals": {"per_day": 6}, "duration": 5},
+            "calls": {"type": "call", "arrivals": {"per_day": 4}, "service": 3}}}},
+        {"t_office": {"departments": ["office"], "secretaries": {
+            "o1": {"shift": {"start": "08:00", "end": "12:00"}},
+            "o2": {"shift": {"start": "08:00", "end": "12:00"}}}}})
+    whole, parts = run(scenario, 14, False, monkeypatch), run(scenario, 14, True, monkeypatch)
+    assert (whole.kpis.interrupted_time_share > 0).any()  # the case arises
+    assert_same_kpis(whole, parts)
+
+
+def test_a_sitting_running_at_the_horizon_is_recorded(monkeypatch):
+    """A sign-off sitting 23:00-24:00 ends exactly at the horizon: its row (written when it
+    ends) must be in the tables, whether the part stops there or the run goes on."""
+    scenario = with_slow_letters(
+        {"clinic": {"doctors": {"count": 1, "time_per_report": 2, "absence_rate": 0,
+                                "leave_weeks": 0,
+                                "sittings": [{"days": list(WEEK), "start": "23:00",
+                                              "minutes": 60}]},
+                    "streams": {"rep": {"type": "dictation", "target_days": 7,
+                                        "typing": 10, "sending": 2,
+                                        "arrivals": {"per_day": 4, "hourly_shape": {9: 1}}}}}},
+        {"t_clinic": {"departments": ["clinic"], "secretaries": {"c1": DAY_SHIFT}}},
+        opening=("08:00", "17:00"), warmup=0)
+    tables = simulate(scenario, 1, 0)
+    horizon = 4 * MINUTES_PER_DAY
+    sittings = tables["sittings"]
+    assert (sittings.start == horizon - 60).any()
+    assert_same_kpis(run(scenario, 1, False, monkeypatch), run(scenario, 1, True, monkeypatch))
+
+
+def _renamed(data: dict, prefix: str) -> tuple[dict, dict]:
+    """The departments and teams of a random scenario, every name prefixed."""
+    departments = {prefix + d: copy.deepcopy(v) for d, v in data["departments"].items()}
+    for dept in departments.values():
+        for s in dept["streams"].values():
+            if "transfer" in s:
+                s["transfer"]["by_teams"] = [prefix + t for t in s["transfer"]["by_teams"]]
+            if "answered_by" in s:
+                s["answered_by"] = [prefix + t for t in s["answered_by"]]
+
+    def depts(listed):
+        return list(departments) if listed == "all" else [prefix + d for d in listed]
+
+    teams = {}
+    for name, team in data["teams"].items():
+        team = copy.deepcopy(team)
+        team["departments"] = depts(team["departments"])
+        for rule in team.get("also_serves", []):
+            rule["departments"] = depts(rule["departments"])
+        team["secretaries"] = {
+            prefix + n: dict(sec, home_department=(prefix + sec["home_department"]
+                                                   if sec.get("home_department") else None))
+            for n, sec in team["secretaries"].items()}
+        teams[prefix + name] = team
+    return departments, teams
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
+                                 HealthCheck.filter_too_much])
+@given(a=scenario_strategy(max_days=5), b=scenario_strategy(max_days=5),
+       seed=st.integers(0, 1_000))
+def test_two_random_scenarios_side_by_side_give_the_kpis_of_one_run(a, b, seed, monkeypatch):
+    """Two random scenarios (every stream type, redials, transfers, doctors, floats,
+    absences...) put side by side in one calendar are two or more parts: by part, the
+    KPIs of one whole run."""
+    da, ta = _renamed(a, "a")
+    db, tb = _renamed(b, "b")
+    try:
+        scenario = load_scenario({"name": "side_by_side", "calendar": a["calendar"],
+                                  "departments": {**da, **db}, "teams": {**ta, **tb},
+                                  "interruptions": a["interruptions"]})
+    except ScenarioError:
+        assume(False)
+    assume(len(independent_parts(scenario)) > 1)
+    assert_same_kpis(run(scenario, seed, False, monkeypatch),
+                     run(scenario, seed, True, monkeypatch))
