@@ -209,7 +209,8 @@ class Model:
         stop.succeed()
 
     def _note_open_work(self) -> list:
-        """Record the state at the horizon (backlog KPIs); return the window's open work.
+        """Record the state at the horizon (backlog KPIs); return the open work to follow:
+        every task not done (whenever created) and the window's unsent reports.
 
         Only records still held are looked at: those handed over already are done tasks
         and sent reports (whose status at the horizon was set then)."""
