@@ -511,8 +511,7 @@ def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: p
     and interruptions; each secretary's team. Rows that start at or after the horizon
     are left out: how long the run went on after it (the follow-up, which stops with the
     window's work) must not add a secretary's row."""
-    presence = presence[presence.start < horizon]
-    segments = segments[segments.start < horizon]
+    presence, segments = _before(presence, horizon), _before(segments, horizon)
     pres = _clip(presence, warmup, horizon).to_numpy(dtype=float)
     seg = _clip(segments, warmup, horizon).to_numpy(dtype=float)
     ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]
@@ -536,6 +535,12 @@ def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: p
         out[level] = {"on_duty": on_duty, "busy": busy, "by_category": by_cat,
                       "interruptions": n_int}
     return out
+
+
+def _before(rows: pd.DataFrame, horizon: float) -> pd.DataFrame:
+    """The rows that start before ``horizon`` (the table itself when all do: no copy)."""
+    early = rows.start.to_numpy(dtype=float) < horizon
+    return rows if early.all() else rows[early]
 
 
 def _group_sums(keys: list[pd.Series], values: np.ndarray) -> dict:

@@ -12,6 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 import pandas as pd
 import simpy
@@ -20,7 +21,14 @@ from simulation.engine.context import Context, OpeningHours, run_until
 from simulation.engine.demand import CallLine, Desk, TaskSource
 from simulation.engine.doctors import SignOff
 from simulation.engine.partition import Part, independent_parts
-from simulation.engine.records import Columns, Recorder, Sink, assemble, report_status
+from simulation.engine.records import (
+    Columns,
+    Recorder,
+    Sink,
+    assemble,
+    hand_over_period,
+    report_status,
+)
 from simulation.engine.report_pipeline import ReportPipeline
 from simulation.engine.secretariat import Secretariat
 from simulation.engine.secretary import Secretary
@@ -198,19 +206,19 @@ class Model:
         """
         env = self.env
         yield env.timeout(self.horizon - env.now)
-        open_work = self._note_open_work()
-        open_work.append(_OpenCallers(self.recorder, self.warmup, self.horizon))
-        open_work.append(_OpenVisits(self.recorder, self.warmup, self.horizon))
-        open_work.extend(_OpenSittings(s, self.horizon) for s in self.signoffs.values())
-        open_work = [w for w in open_work if w.still_open()]
+        open_work = [*self._note_open_work(),
+                     partial(self.recorder.customers_in_system, self.warmup, self.horizon),
+                     *(partial(s.sitting_open, self.horizon) for s in self.signoffs.values())]
+        open_work = [still_open for still_open in open_work if still_open()]
         while open_work and env.now < self.end:
             yield env.timeout(min(MINUTES_PER_DAY, self.end - env.now))
-            open_work = [w for w in open_work if w.still_open()]
+            open_work = [still_open for still_open in open_work if still_open()]
         stop.succeed()
 
-    def _note_open_work(self) -> list:
-        """Record the state at the horizon (backlog KPIs); return the open work to follow:
-        every task not done (whenever created) and the window's unsent reports.
+    def _note_open_work(self) -> list[Callable[[], bool]]:
+        """Record the state at the horizon (backlog KPIs); return the open work to follow,
+        as checks that are true while it is open: every task not done (whenever created)
+        and the window's unsent reports.
 
         Only records still held are looked at: those handed over already are done tasks
         and sent reports (whose status at the horizon was set then)."""
@@ -218,7 +226,7 @@ class Model:
         self.horizon_noted = True
         in_progress = {id(sec.current): sec for sec in self.secretaries
                        if sec.current is not None and sec.state != "off"}
-        open_work: list = []
+        open_work: list[Callable[[], bool]] = []
         for item in self.recorder.tasks:
             if item.status == DONE:
                 continue
@@ -226,79 +234,12 @@ class Model:
                 sec = in_progress.get(id(item))
                 item.remaining_at_horizon = (sec.work_left(item, now) if sec is not None
                                              else item.work + item.resume_left)
-            open_work.append(_OpenTask(item))  # created before the warm-up's end too
+            open_work.append(lambda item=item: item.status != DONE)  # older ones too
         for report in self.recorder.reports:
             report.status_at_horizon = report_status(report)
             if report.status_at_horizon != "sent" and report.dictated >= self.warmup:
-                open_work.append(_OpenReport(report))
+                open_work.append(lambda report=report: math.isnan(report.sent))
         return open_work
-
-
-class _OpenTask:
-    __slots__ = ("item",)
-
-    def __init__(self, item):
-        self.item = item
-
-    def still_open(self) -> bool:
-        return self.item.status != DONE
-
-
-class _OpenCallers:
-    """The callers of the window still in the system (an attempt not over, or a redial
-    to come). Looked for among the calls still held: a caller is handed over only once
-    he has left (``Recorder.flush``)."""
-
-    __slots__ = ("recorder", "warmup", "horizon")
-
-    def __init__(self, recorder: Recorder, warmup: float, horizon: float):
-        self.recorder, self.warmup, self.horizon = recorder, warmup, horizon
-
-    def still_open(self) -> bool:
-        last, callers = {}, set()
-        warmup, horizon = self.warmup, self.horizon
-        for c in self.recorder.calls:
-            last[c.caller] = c
-            if warmup <= c.arrival < horizon:
-                callers.add(c.caller)
-        return any(last[k].ended != last[k].ended or last[k].redial_at == last[k].redial_at
-                   for k in callers)
-
-
-class _OpenVisits:
-    """The patients of the window still at a desk (waiting or being served)."""
-
-    __slots__ = ("recorder", "warmup", "horizon")
-
-    def __init__(self, recorder: Recorder, warmup: float, horizon: float):
-        self.recorder, self.warmup, self.horizon = recorder, warmup, horizon
-
-    def still_open(self) -> bool:
-        warmup, horizon = self.warmup, self.horizon
-        return any(v.ended != v.ended and warmup <= v.arrival < horizon
-                   for v in self.recorder.visits)
-
-
-class _OpenSittings:
-    """A department's doctors, while one is in a sitting begun before the horizon."""
-
-    __slots__ = ("signoff", "horizon")
-
-    def __init__(self, signoff: SignOff, horizon: float):
-        self.signoff, self.horizon = signoff, horizon
-
-    def still_open(self) -> bool:
-        return self.signoff.sitting_open(self.horizon)
-
-
-class _OpenReport:
-    __slots__ = ("report",)
-
-    def __init__(self, report):
-        self.report = report
-
-    def still_open(self) -> bool:
-        return math.isnan(self.report.sent)
 
 
 def with_follow_up(scenario: Scenario) -> Scenario:
@@ -352,5 +293,5 @@ def simulate(scenario: Scenario, seed: int, replication: int = 0,
         model = Model(scenario, seed, replication, out, flush_rows, columns, part, next_id)
         model.run(period=False)
         end = max(end, model.env.now)
-    model.recorder.flush_all(out, end, model.warmup, model.horizon, columns, only=("period",))
+    hand_over_period(out, end, model.warmup, model.horizon, columns)
     return {} if sink is not None else assemble(chunks)

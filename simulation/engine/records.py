@@ -86,8 +86,7 @@ class Recorder:
         given): of ``records`` (default: every record held). Built column by column, not row
         by row: far fewer Python steps."""
         if name == "period":
-            values = [(warmup,), (end if horizon is None else horizon,), (end,)]
-            return _select(name, dict(zip(SCHEMAS[name], values)), wanted)
+            return _period_columns(end, warmup, horizon, wanted)
         held = getattr(self, _HELD[name]) if records is None else records
         build = _COLUMNS.get(name)
         if build is None:
@@ -133,9 +132,9 @@ class Recorder:
         """Remove the calls, visits, tasks and reports that can no longer change from the
         records held (``flush``) and return them, in creation order."""
         last = {c.caller: c for c in self.calls}  # each caller's latest attempt
-        done = {k for k, c in last.items() if c.ended == c.ended and c.redial_at != c.redial_at}
+        done = {k for k, c in last.items() if _has_left(c)}
         tests = {"calls": lambda c: c.caller in done,
-                 "visits": lambda v: v.ended == v.ended,
+                 "visits": _ended,
                  "tasks": lambda t: t.status == DONE,
                  "reports": lambda r: r.sent == r.sent and not r.in_rework}
         final = {}
@@ -146,20 +145,40 @@ class Recorder:
             setattr(self, _HELD[name], list(compress(held, map(not_, is_final))))
         return final
 
+    def customers_in_system(self, start: float, end: float) -> bool:
+        """Whether a caller who called, or a patient who came, in [start, end) is still
+        in the system (waiting, served, or a caller's redial to come). Only records held
+        are looked at: a caller or a visit is handed over once it has left (``flush``)."""
+        last, callers = {}, set()
+        for c in self.calls:
+            last[c.caller] = c
+            if start <= c.arrival < end:
+                callers.add(c.caller)
+        return (not all(_has_left(last[k]) for k in callers)
+                or any(not _ended(v) and start <= v.arrival < end for v in self.visits))
+
     def flush_all(self, sink: Sink, end: float, warmup: float = 0.0,
                   horizon: float | None = None, columns: Columns | None = None,
-                  period: bool = True, only: Collection[str] | None = None) -> None:
+                  period: bool = True) -> None:
         """At the end of the run: hand everything still held to ``sink`` (every table, even
-        empty; only those in ``columns`` when given, as ``flush``) and drop it. ``period``:
-        the period row too; ``only``: only these tables."""
-        for name in (*_TUPLES, "calls", "visits", "tasks", "reports", "period"):
-            if (name == "period" and not period) or (only is not None and name not in only):
-                continue
+        empty; only those in ``columns`` when given, as ``flush``) and drop it; then the
+        ``period`` row (``hand_over_period``) unless told not to."""
+        for name in (*_TUPLES, "calls", "visits", "tasks", "reports"):
             if columns is None or name in columns:
                 sink(name, _frame(name, self._columns(name, end, warmup, horizon,
                                                       wanted=_wanted(columns, name))))
-            if name != "period":
-                setattr(self, _HELD[name], [])
+            setattr(self, _HELD[name], [])
+        if period:
+            hand_over_period(sink, end, warmup, horizon, columns)
+
+
+def hand_over_period(sink: Sink, end: float, warmup: float = 0.0,
+                     horizon: float | None = None, columns: Columns | None = None) -> None:
+    """The ``period`` row of a run (its window, and when it stopped) to ``sink``, unless
+    ``columns`` leaves the table out."""
+    if columns is None or "period" in columns:
+        sink("period", _frame("period", _period_columns(end, warmup, horizon,
+                                                        _wanted(columns, "period"))))
 
 
 Sink = Callable[[str, pd.DataFrame], None]
@@ -172,6 +191,13 @@ Wanted = Collection[str] | None
 
 def _wanted(columns: Columns | None, name: str) -> Wanted:
     return None if columns is None else set(columns[name])
+
+
+def _period_columns(end: float, warmup: float, horizon: float | None,
+                   wanted: Wanted) -> dict[str, Sequence]:
+    """The one row of ``period``: end of the warm-up, horizon (default ``end``), end."""
+    values = [(warmup,), (end if horizon is None else horizon,), (end,)]
+    return _select("period", dict(zip(SCHEMAS["period"], values)), wanted)
 
 
 def _select(name: str, built: dict[str, Sequence], wanted: Wanted) -> dict[str, Sequence]:
@@ -205,6 +231,16 @@ _HELD = {"calls": "calls", "visits": "visits", "tasks": "tasks", "reports": "rep
          "absences": "absences", "lines": "lines", "signoffs": "signoffs",
          "sittings": "sittings"}
 _TUPLES = ("absences", "presence", "segments", "interruptions", "signoffs", "sittings", "lines")
+
+
+def _ended(record: CallAttempt | Visit) -> bool:
+    """A call attempt or a visit is over (its end is not NaN)."""
+    return record.ended == record.ended
+
+
+def _has_left(last: CallAttempt) -> bool:
+    """A caller whose latest attempt is ``last`` has left: it is over, no redial to come."""
+    return last.ended == last.ended and last.redial_at != last.redial_at
 
 
 def _tuple_columns(name: str, rows: Sequence[tuple], wanted: Wanted) -> dict[str, Sequence]:

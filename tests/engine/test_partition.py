@@ -258,3 +258,19 @@ def test_two_random_scenarios_side_by_side_give_the_kpis_of_one_run(a, b, seed, 
     assume(len(independent_parts(scenario)) > 1)
     assert_same_kpis(run(scenario, seed, False, monkeypatch),
                      run(scenario, seed, True, monkeypatch))
+
+
+def test_a_secretary_on_duty_only_after_the_horizon_has_no_staff_row(monkeypatch):
+    """She works Wednesdays only and the window ends on Tuesday night: whether the run
+    goes on to Wednesday (the other part's letters keep a whole run going) must not give
+    her a row of zero hours."""
+    scenario = with_slow_letters(
+        {"office": {"streams": {"files": {"type": "back_office", "kind": "patient_file",
+                                          "arrivals": {"per_day": 6}, "duration": 5}}}},
+        {"t_office": {"departments": ["office"], "secretaries": {
+            "o_mon": DAY_SHIFT, "o_wed": {**DAY_SHIFT, "days": ["wed"]}}}},
+        horizon=2, warmup=0)
+    whole, parts = run(scenario, 1, False, monkeypatch), run(scenario, 1, True, monkeypatch)
+    assert "o_wed" in set(simulate(scenario, 1, 0, by_part=False)["presence"].secretary)
+    assert "o_wed" not in set(whole.staff.name)
+    assert_same_kpis(whole, parts)
