@@ -1,9 +1,11 @@
 """Audit files: what a time-and-motion audit of secretariats measured, with its source.
 
 An audit gives time shares per audit category (summing to 100%), optionally staffing,
-known volumes, an interruption figure and micro-task shares, plus the mapping from the
-model's work (task kinds, categories, departments) to the audit's categories. ``check``
-tells whether a scenario can be fitted to it; every problem names the field and the fix.
+known volumes, an interruption figure, micro-task shares and the delay of letters from
+dictation to sending (what hospitals publish, and what fits the doctors' sign-off), plus
+the mapping from the model's work (task kinds, categories, departments) to the audit's
+categories. An audit of letters alone may leave the shares out. ``check`` tells whether
+a scenario can be fitted to it; every problem names the field and the fix.
 """
 
 from __future__ import annotations
@@ -99,6 +101,41 @@ class Volume(Selector):
     per: Literal["day", "week"] = "day"
 
 
+class Letters(_Strict):
+    """Delay of letters from dictation to sending, as a hospital measures it (simulated target).
+
+    The model's counterpart is the window's reports of the selected departments and
+    targets, followed to their sending (``calendar.follow_up_days``): the mean delay in
+    calendar days and the share sent within ``within_days`` (unsent reports past that
+    count as late), as the KPIs ``report_delay_mean_days`` and ``report_within_8d_share``.
+    """
+
+    mean_days: float | None = Field(None, gt=0, description="Mean delay, calendar days.")
+    within_days: float | None = Field(None, gt=0, description="Days of the published share.")
+    share_within: float | None = Field(None, ge=0, le=1,
+                                       description="Share of letters sent within within_days.")
+    departments: list[str] | None = Field(None, min_length=1,
+                                          description="Only these departments' reports.")
+    target_days: list[int] | None = Field(
+        None, min_length=1, description="Only reports of streams with these targets (e.g. [7] "
+        "for consultation letters, [0] for discharge letters).")
+
+    @model_validator(mode="after")
+    def _figures(self):
+        if (self.within_days is None) != (self.share_within is None):
+            raise ValueError("gives only one of 'within_days' and 'share_within'; give both "
+                             "(e.g. within_days: 8, share_within: 0.5) or neither")
+        if self.mean_days is None and self.share_within is None:
+            raise ValueError("gives no figure; add 'mean_days' or 'within_days' with "
+                             "'share_within', or remove the section")
+        return self
+
+    def plain(self) -> tuple:
+        """(within days, departments, targets) as picklable values for ``measure``."""
+        as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
+        return (self.within_days, as_set(self.departments), as_set(self.target_days))
+
+
 class FreeParameter(_Strict):
     """A parameter to fit, optionally with its own bounds."""
 
@@ -116,6 +153,8 @@ class Tolerances(_Strict):
     interruptions_per_hour: float = Field(0.2, gt=0)
     micro_share: float = Field(0.01, gt=0)
     volume_relative: float = Field(0.02, gt=0)
+    letters_mean_days: float = Field(0.5, gt=0, description="Mean letter delay, days.")
+    letters_share: float = Field(0.02, gt=0, description="Share of letters within N days.")
 
 
 class Plausibility(_Strict):
@@ -132,6 +171,11 @@ class Plausibility(_Strict):
                                                   "report the limits without enforcing them.")
 
 
+FIGURES = ("shares", "interruptions", "micro_tasks", "volumes", "letters")
+NO_FIGURE = ("the audit gives no figure to fit; add 'shares' (time shares), 'interruptions', "
+             "'volumes', 'micro_tasks' or 'letters'")
+
+
 class Audit(_Strict):
     """One audit file (``calibration/audits/*.yaml``)."""
 
@@ -140,12 +184,15 @@ class Audit(_Strict):
     source: Source
     scope: str = ""
     staffing: Staffing = Field(default_factory=Staffing)
-    shares: dict[str, float] = Field(min_length=1, description="Audit category -> time share.")
+    shares: dict[str, float] = Field(
+        default_factory=dict, description="Audit category -> time share (may be left out by "
+        "an audit of letters alone).")
     mapping: list[MappingRule] | None = Field(
         None, description="Default: each audit category is the model category of that name.")
     interruptions: Interruptions | None = None
     micro_tasks: list[MicroTasks] = Field(default_factory=list)
     volumes: list[Volume] = Field(default_factory=list)
+    letters: Letters | None = None
     fit: list[str | FreeParameter] = Field(default_factory=list)
     tolerances: Tolerances = Field(default_factory=Tolerances)
     plausibility: Plausibility = Field(default_factory=Plausibility)
@@ -156,6 +203,8 @@ class Audit(_Strict):
         found = share_problems(self.shares, self.tolerances.shares_sum)
         if found:
             raise ValueError(f"{found[0][0]}: {found[0][1]}")
+        if not any(getattr(self, k) for k in FIGURES):
+            raise ValueError(NO_FIGURE)
         return self
 
     def free_parameters(self) -> list[FreeParameter]:
@@ -212,7 +261,7 @@ def _sentence(err: dict) -> tuple[str, str]:
 
 # Sections that can be left out for the checks against the scenario when they are broken
 # (their own problems are reported anyway); name, title and source get placeholders.
-_OPTIONAL = ("scope", "staffing", "interruptions", "micro_tasks", "volumes", "fit",
+_OPTIONAL = ("scope", "staffing", "interruptions", "micro_tasks", "volumes", "letters", "fit",
              "tolerances", "plausibility", "notes")
 _PLACEHOLDERS = {"name": "audit", "title": "audit", "source": {"citation": "-"}}
 
@@ -237,6 +286,8 @@ def read_audit(path: str | Path) -> tuple[Audit | None, list[tuple[str, str]]]:
     sums = (data.get("tolerances") or {}).get("shares_sum", 0.02) \
         if isinstance(data.get("tolerances"), dict) else 0.02
     found += share_problems(data.get("shares"), sums if isinstance(sums, (int, float)) else 0.02)
+    if not any(data.get(k) for k in FIGURES):
+        found.append(("", NO_FIGURE))
     broken = {str(e["loc"][0]) for e in errors if e["loc"]}
     partial = {k: v for k, v in data.items() if k not in broken or k not in _OPTIONAL}
     partial.update({k: v for k, v in _PLACEHOLDERS.items() if k in broken or k not in data})
@@ -278,6 +329,19 @@ def problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]:
                                 f"'{n}'; use one of: {', '.join(sorted(allowed))}"))
     # Work left unmapped may follow from a misnamed selector of a rule: say so.
     misnamed = any(where.startswith("mapping") for where, _ in out)
+    if audit.shares or audit.mapping is not None:  # an audit of letters may have none
+        out += _share_problems_vs(audit, scenario, misnamed, known, cats)
+    if audit.interruptions is not None and not scenario.interruptions.enabled:
+        out.append(("interruptions", "the scenario disables interruptions, so the figure cannot "
+                                     "be reached; set interruptions.enabled: true in the scenario"))
+    out += _volume_problems(audit, scenario)
+    return out + _letters_problems(audit, scenario)
+
+
+def _share_problems_vs(audit: Audit, scenario: Scenario, misnamed: bool, known: str,
+                       cats: set[str]) -> list[tuple[str, str]]:
+    """Time shares that the scenario's work cannot reach through the mapping."""
+    out: list[tuple[str, str]] = []
     rules = audit.rules()
     targets = {r.to for r in rules}
     for c in audit.shares:
@@ -320,10 +384,29 @@ def problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]:
         if share > 0 and c in targets and mapped.get(c, 0.0) <= 0 and not unknown:
             out.append((f"shares.{c}", f"no work of the scenario maps to '{c}' so its "
                                        f"{share:.0%} cannot be reached; fix the mapping"))
-    if audit.interruptions is not None and not scenario.interruptions.enabled:
-        out.append(("interruptions", "the scenario disables interruptions, so the figure cannot "
-                                     "be reached; set interruptions.enabled: true in the scenario"))
-    out += _volume_problems(audit, scenario)
+    return out
+
+
+def _letters_problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]:
+    """Why the scenario's reports cannot be compared with the audit's letters."""
+    letters = audit.letters
+    if letters is None:
+        return []
+    out = []
+    for d in letters.departments or []:
+        if d not in scenario.departments:
+            out.append(("letters.departments", f"unknown department '{d}'; use one of: "
+                        f"{', '.join(scenario.departments)}"))
+    picked = [(d, s) for d, dept in scenario.departments.items() for s in dept.streams.values()
+              if s.type == "dictation" and (letters.departments is None or d in letters.departments)
+              and (letters.target_days is None or s.target_days in letters.target_days)]
+    if not picked and not out:
+        out.append(("letters", "no dictation stream of the scenario matches it; fix "
+                               "'departments' or 'target_days', or add dictations"))
+    if scenario.calendar.follow_up_days <= 0:
+        out.append(("letters", "the scenario's calendar.follow_up_days is 0, so letters unsent "
+                               "at the horizon would be dropped and the delay biased low; "
+                               "remove follow_up_days: 0 (default 60)"))
     return out
 
 

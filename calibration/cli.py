@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "calibrate", help="fit free parameters so that a scenario reproduces an audit",
         description="Fit free parameters of a scenario to an audit (time shares, interruption "
-                    "figure, volumes) by least squares on simulated replications with common "
+                    "figure, volumes, letter delays) by least squares on simulated replications with common "
                     "random numbers, within plausibility limits on utilisation and backlogs, "
                     "then write the calibrated scenario and a fit report; 'converged' only "
                     "when every target of the written scenario is within its tolerance.",

@@ -149,6 +149,7 @@ class Calibration:
         self.targets = tg.build(audit, scenario)
         self.rules = audit.rules()
         self._rules = plain_rules(self.rules)
+        self._letters = audit.letters.plain() if audit.letters is not None else None
         self._cache: dict[tuple, Evaluation] = {}
         self._pool: ProcessPoolExecutor | None = None
         self._diagnosing = False
@@ -179,7 +180,8 @@ class Calibration:
     def simulate(self, scenario: Scenario, seed: int, replications: int) -> pd.DataFrame:
         """Pooled figures of ``replications`` replications (in worker processes if asked)."""
         reps = range(replications)
-        args = ([scenario] * replications, [seed] * replications, reps, [self._rules] * replications)
+        args = ([scenario] * replications, [seed] * replications, reps,
+                [self._rules] * replications, [self._letters] * replications)
         if self.settings.workers > 1:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self.settings.workers)

@@ -2,7 +2,8 @@
 
 Time shares are per *audit* category (model work mapped by the audit's rules), so they
 are computed here from the segments rather than taken from the KPI table; the
-interruption figures reuse the definitions of ``simulation.analysis.kpis``; utilisation,
+interruption figures reuse the definitions of ``simulation.analysis.kpis``; letter delays
+are those of the window's reports, followed to their sending; utilisation,
 backlog growth and report backlog (``operating.keeping_up``) feed the plausibility limits.
 """
 
@@ -24,6 +25,9 @@ from .operating import keeping_up
 
 # (audit category, kinds, categories, departments); None = any. Plain tuples: picklable.
 Rule = tuple[str, frozenset | None, frozenset | None, frozenset | None]
+# (within days, departments, targets) of an audit's letters (``Letters.plain``).
+LetterSpec = tuple[float | None, frozenset | None, frozenset | None]
+LETTERS_MEAN, LETTERS_WITHIN = "letters_mean_days", "letters_within_share"
 
 
 def plain_rules(rules) -> tuple[Rule, ...]:
@@ -42,11 +46,15 @@ def _classify(rules: tuple[Rule, ...], kind: str, category: str, department: str
 
 
 def measure(scenario: Scenario, seed: int, replication: int,
-            rules: tuple[Rule, ...]) -> dict[str, float]:
+            rules: tuple[Rule, ...], letters: LetterSpec | None = None) -> dict[str, float]:
     """Audit-comparable figures of one replication (runs in worker processes)."""
-    # Audit figures are time shares within the window: no need to follow open work after it.
-    cal = scenario.calendar.model_copy(update={"follow_up_days": 0})
-    t = simulate(scenario.model_copy(update={"calendar": cal}), seed, replication)
+    # Time shares are within the window: no need to follow open work after it, unless the
+    # audit gives letter delays, which need every letter of the window sent.
+    cal = scenario.calendar
+    if letters is None:
+        cal = cal.model_copy(update={"follow_up_days": 0})
+        scenario = scenario.model_copy(update={"calendar": cal})
+    t = simulate(scenario, seed, replication)
     warmup, horizon = cal.warmup_days * MINUTES_PER_DAY, cal.horizon_days * MINUTES_PER_DAY
     seg = t["segments"]
     minutes = (seg.end.clip(upper=horizon) - seg.start.clip(lower=warmup)).clip(lower=0.0)
@@ -68,6 +76,31 @@ def measure(scenario: Scenario, seed: int, replication: int,
     out["utilisation"] = busy / on_duty if on_duty > 0 else math.nan
     open_days = int(open_day_mask(scenario)[cal.warmup_days:cal.horizon_days].sum())
     out.update(keeping_up(t, cal.warmup_days, cal.horizon_days, open_days))
+    if letters is not None:
+        out.update(letter_figures(t["reports"], warmup, horizon, letters))
+    return out
+
+
+def letter_figures(reports: pd.DataFrame, warmup: float, horizon: float,
+                   letters: LetterSpec) -> dict[str, float]:
+    """Mean delay (days) of the window's selected letters that were sent, and the share sent
+    within the audit's days (a letter still unsent that long after its dictation is late),
+    as ``kpis.report_kpis`` defines them."""
+    within, departments, targets = letters
+    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
+    if departments is not None:
+        r = r[r.department.isin(departments)]
+    if targets is not None:
+        r = r[r.target_days.isin(targets)]
+    sent = r.status.eq("sent").to_numpy(dtype=bool)
+    delay = (r.sent.to_numpy(dtype=float) - r.dictated.to_numpy(dtype=float)) / MINUTES_PER_DAY
+    out = {LETTERS_MEAN: float(delay[sent].mean()) if sent.any() else math.nan}
+    if within is not None:
+        late_unsent = ~sent & (r.dictated.to_numpy(dtype=float) + within * MINUTES_PER_DAY
+                               <= horizon)
+        judged = int(sent.sum() + late_unsent.sum())
+        out[LETTERS_WITHIN] = (float((delay[sent] <= within).sum()) / judged if judged
+                               else math.nan)
     return out
 
 

@@ -17,6 +17,9 @@ docs/calibration.md):
   unchanged but comes in smaller (g < 1) pieces: back-office durations x g and volumes / g;
   dictations are typed in sittings of g x the mean typing time (g >= 1: one sitting).
 - ``interruptions.resumption_mean``: mean resumption cost (minutes).
+- ``doctors.absence_rate`` (share of days a doctor is away, so misses his sittings),
+  ``doctors.leave_weeks`` (weeks of leave a year), ``doctors.time_scale`` (doctor minutes
+  per report): every department's declared doctors (fitted to an audit's ``letters``).
 - ``path:<dotted.path>``: any real-valued field, e.g. a stream's ``arrivals.per_day``.
 """
 
@@ -175,6 +178,8 @@ def resolve(name: str, data: dict) -> Parameter:
         return _path_parameter(name, data)
     if name == "interruptions.resumption_mean":
         return _resumption(data)
+    if name in DOCTOR_FIELDS:
+        return _doctors_parameter(name, data)
     parts = name.split(".")
     action = _ACTIONS.get(parts[-1])
     cats = {category_of(s) for *_, s in streams(data)}
@@ -202,6 +207,42 @@ def resolve(name: str, data: dict) -> Parameter:
     raise ParameterError(f"unknown parameter '{name}'; start it with one of "
                          f"{', '.join(GROUPS)}, deferrable, category.<name>, a category "
                          f"({', '.join(sorted(cats))}), interruptions or path:")
+
+
+# name -> (field of departments.*.doctors, default, lower, upper, what it is)
+DOCTOR_FIELDS = {
+    "doctors.absence_rate": ("absence_rate", 0.0, 0.0, 0.95, "share of days a doctor is away"),
+    "doctors.leave_weeks": ("leave_weeks", 0.0, 0.0, 26.0, "weeks of leave a year"),
+    "doctors.time_scale": ("time_per_report", None, *SCALE_BOUNDS, "doctor minutes per report"),
+}
+
+
+def _doctors_parameter(name: str, data: dict) -> Parameter:
+    """A field of every department's doctors: set (rates, weeks) or scaled (time per report)."""
+    field, default, lo, hi, doc = DOCTOR_FIELDS[name]
+    depts = [d for d, dept in (data.get("departments") or {}).items()
+             if isinstance(dept, dict) and isinstance(dept.get("doctors"), dict)]
+    if not depts:
+        raise ParameterError(f"{name}: no department of the scenario declares doctors; add "
+                             "departments.<name>.doctors (docs/scenario.md) or fit another "
+                             "parameter")
+    if default is None:  # a scale of each department's own distribution
+
+        def scale(d: dict, v: float) -> None:
+            for dept in depts:
+                doctors = d["departments"][dept]["doctors"]
+                if doctors.get(field) is not None:
+                    doctors[field] = scale_dist(doctors[field], v)
+
+        return Parameter(name, doc, lo, hi, 1.0, True, scale)
+    values = [float(data["departments"][d]["doctors"].get(field, default)) for d in depts]
+
+    def apply(d: dict, v: float) -> None:
+        for dept in depts:
+            d["departments"][dept]["doctors"][field] = v
+
+    return Parameter(name, f"{doc} (every department's doctors)", lo, hi,
+                     sum(values) / len(values), False, apply)
 
 
 def _resumption(data: dict) -> Parameter:

@@ -1,7 +1,7 @@
 """Calibration targets: what the audit measured and how the model's counterpart is obtained.
 
-Time shares and interruption figures come from simulated replications; volumes and
-micro-task shares are analytic (expected arrivals and duration distributions of the
+Time shares, interruption figures and letter delays come from simulated replications;
+volumes and micro-task shares are analytic (expected arrivals and duration distributions of the
 scenario), so they carry no sampling noise.
 """
 
@@ -16,7 +16,7 @@ from simulation.scenario.schema import Scenario
 
 from . import workload
 from .audit import Audit, MicroTasks, Volume, volume_work
-from .measure import values_of
+from .measure import LETTERS_MEAN, LETTERS_WITHIN, values_of
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Target:
     label: str
     value: float
     tolerance: float  # residual scale: a miss of one tolerance costs 1
-    unit: str         # '%' (fraction shown x100), '/h', '/day', '/week'
+    unit: str         # '%' (fraction shown x100), '/h', '/day', '/week', ' days'
     simulated: bool
     source: object = None  # the audit's MicroTasks or Volume for analytic targets
 
@@ -58,11 +58,33 @@ def build(audit: Audit, scenario: Scenario) -> list[Target]:
         what = "/".join(m.categories or m.kinds or ["all"])
         out.append(Target(f"micro_tasks[{i}]", f"{what} acts under {m.under_minutes:g} min",
                           m.share, tol.micro_share, "%", False, m))
+    out += _letter_targets(audit)
     ratio = workload.scenario_fte(scenario) / audit.staffing.fte if audit.staffing.fte else 1.0
     for i, v in enumerate(audit.volumes):
         value = v.value * ratio
         out.append(Target(f"volumes[{i}]", f"{v.what.replace('_', ' ')} per {v.per}", value,
                           tol.volume_relative * value, f"/{v.per}", False, v))
+    return out
+
+
+def _letter_targets(audit: Audit) -> list[Target]:
+    """The letters' mean delay and share within N days, if the audit gives them."""
+    letters, tol = audit.letters, audit.tolerances
+    if letters is None:
+        return []
+    which = []
+    if letters.target_days is not None:
+        which.append("J" + "/J".join(str(t) for t in letters.target_days))
+    if letters.departments is not None:
+        which.append(", ".join(letters.departments))
+    of = f" ({'; '.join(which)})" if which else ""
+    out = []
+    if letters.mean_days is not None:
+        out.append(Target(LETTERS_MEAN, f"mean letter delay{of}", letters.mean_days,
+                          tol.letters_mean_days, " days", True))
+    if letters.share_within is not None:
+        out.append(Target(LETTERS_WITHIN, f"letters sent within {letters.within_days:g} days{of}",
+                          letters.share_within, tol.letters_share, "%", True))
     return out
 
 

@@ -82,11 +82,13 @@ def load(path: str, overrides: list[str], max_events: int | None = None):
 
 def print_warnings(scenario, source: str) -> None:
     """Print on stderr what the scenario allows but a lead would not plan (lines or desks
-    open with nobody on duty, more work than time on duty); the scenario still runs."""
+    open with nobody on duty, more work than time on duty or than the doctors' sittings);
+    the scenario still runs."""
     from simulation.scenario.cover import cover_warnings
-    from simulation.scenario.volumes import utilisation_warnings
+    from simulation.scenario.volumes import signoff_warnings, utilisation_warnings
 
-    for path, message in [*cover_warnings(scenario), *utilisation_warnings(scenario)]:
+    for path, message in [*cover_warnings(scenario), *utilisation_warnings(scenario),
+                          *signoff_warnings(scenario)]:
         print(f"{source}: warning: {path}: {message}", file=sys.stderr)
 
 

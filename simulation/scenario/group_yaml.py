@@ -143,6 +143,8 @@ def group_text(data: dict, command: str, utilisation: float = 0.8) -> str:
     out.append(f"  horizon_days: {cal['horizon_days']}          # 9 weeks: 1 week of warm-up "
                "+ 8 weeks measured\n")
     out.append(f"  warmup_days: {cal['warmup_days']}\n")
+    out.append(f"  follow_up_days: {cal['follow_up_days']}       # as the baseline: letters can "
+               "wait for months\n")
     out.append(f"  start_weekday: {cal['start_weekday']}\n")
     out.append("  opening_hours:            # [DAY] lines and desks open 8:30-17:00, weekdays\n")
     for day, rng in cal["opening_hours"].items():

@@ -4,7 +4,8 @@ Pure estimates from the validated scenario (no draws). ``check_event_budget`` re
 scenario whose run would simulate more events than a budget (a typo such as 10^5 calls a
 day would otherwise run for hours); ``utilisation_warnings`` warns when the work demanded
 over the horizon is at least the secretaries' on-duty time (queues then grow without
-limit, and KPIs depend on the horizon). docs/model.md, "Checks before a run", explains both.
+limit, and KPIs depend on the horizon), ``signoff_warnings`` when a department's reports
+need at least the doctors' sitting time. docs/model.md, "Checks before a run", explains them.
 """
 
 from __future__ import annotations
@@ -185,3 +186,53 @@ def utilisation_warnings(scenario: Scenario) -> list[tuple[str, str]]:
         f"{capacity / 60:,.0f} hours (utilisation {rho} >= 1), so queues and delays grow "
         "until the end and the KPIs depend on the horizon; add secretaries or lower the "
         "volumes or durations"))]
+
+
+# ----------------------------------------------------------------------------- sign-off
+def signoff_load(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Per department with doctors: (doctor minutes a week its reports need, sitting minutes
+    a week its doctors have once absences and leave are taken out).
+
+    A report needs ``time_per_report``, once more if it comes back from rework (not with
+    front-end recognition), plus the front-end correction when it is made in a sitting.
+    Public holidays are left out (the need is per open week): an estimate, not a bound.
+    """
+    days = scenario.calendar.horizon_days
+    open_days = open_weekdays(scenario)
+    out = {}
+    for dname, dept in scenario.departments.items():
+        doctors = dept.doctors
+        if doctors is None:
+            continue
+        sign, rework = doctors.time_per_report.mean, doctors.rework.share
+        need = 0.0
+        for stream in dept.streams.values():
+            if not isinstance(stream, DictationStream):
+                continue
+            vr = stream.voice_recognition
+            front = vr.adoption if vr.mode == "front_end" else 0.0
+            extra = doctors.front_end.extra_minutes.mean \
+                if doctors.front_end.when == "next_sitting" else 0.0
+            per_report = sign * (1 + rework * (1 - front)) + front * extra
+            need += expected_arrivals(scenario, stream, days) * 7 / days * per_report
+        per_doctor = sum(x.minutes * len(x.weekdays(open_days)) for x in doctors.sittings)
+        have = (len(doctors.doctor_names(dname)) * per_doctor * (1 - doctors.absence_rate)
+                * (1 - doctors.leave_weeks / 52))
+        out[dname] = (need, have)
+    return out
+
+
+def signoff_warnings(scenario: Scenario) -> list[tuple[str, str]]:
+    """(field path, sentence) for each department whose reports need at least the doctors'
+    sitting time: their queue then grows until the end."""
+    out = []
+    for dname, (need, have) in signoff_load(scenario).items():
+        if need <= 0 or (have > 0 and need < have):
+            continue
+        load = "infinite" if have <= 0 else f"{need / have:.2f}"
+        out.append((f"departments.{dname}.doctors", (
+            f"the reports need about {need:.0f} doctor minutes a week but the doctors' sittings "
+            f"give {have:.0f} once absences and leave are taken out (load {load} >= 1), so "
+            "reports pile up until the end and the report delay depends on the horizon; add "
+            "or lengthen sittings, add doctors, or lower absence_rate or the time per report")))
+    return out
