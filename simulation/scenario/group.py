@@ -104,7 +104,7 @@ DURATIONS = {
     "typing": _lognormal(15.0, 0.5), "short_typing": _lognormal(12.0, 0.5),
     "endoscopy_typing": _lognormal(10.0, 0.5),
     "signoff": {"sittings": [{"per_week": 1, "start": "17:30", "minutes": 90}],
-                "time_per_report": _lognormal(2.5, 0.6), "absence_rate": 0.30,
+                "time_per_report": _lognormal(2.5, 0.6), "absence_rate": 0.28,
                 "leave_weeks": 8, "rework": {"share": 0.1, "typing": 5}},
     "sending": _lognormal(3.0, 0.4), "file_task": _lognormal(5.0, 0.8),
     "booking_mail": _lognormal(6.0, 0.5), "service_life": _lognormal(15.0, 0.6),
@@ -321,7 +321,7 @@ def hospital_group(secretariats: int = HUPSSD_SECRETARIATS, seed: int = 1,
                        f"({total:.1f} AMA FTE, {n_poles} poles), one team per secretariat, "
                        "generated from the HUPSSD figures (secsim generate group, seed "
                        f"{seed}).",
-        "calendar": {"horizon_days": 63, "warmup_days": 7,
+        "calendar": {"horizon_days": 77, "warmup_days": 21,
                      "follow_up_days": 240,  # the baseline's: letters can wait for months
                      "start_weekday": "mon",
                      "opening_hours": {d: ["08:30", "17:00"]

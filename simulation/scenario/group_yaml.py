@@ -140,9 +140,10 @@ def group_text(data: dict, command: str, utilisation: float = 0.8) -> str:
     out.append(_folded("description", data["description"]) + "\n")
     cal = data["calendar"]
     out.append("calendar:\n")
-    out.append(f"  horizon_days: {cal['horizon_days']}          # 9 weeks: 1 week of warm-up "
+    out.append(f"  horizon_days: {cal['horizon_days']}          # 11 weeks: 3 weeks of warm-up "
                "+ 8 weeks measured\n")
-    out.append(f"  warmup_days: {cal['warmup_days']}\n")
+    out.append(f"  warmup_days: {cal['warmup_days']}           # as the baseline: the doctors' "
+               "queues fill in 3 weeks\n")
     out.append(f"  follow_up_days: {cal['follow_up_days']}       # as the baseline: letters can "
                "wait for months\n")
     out.append(f"  start_weekday: {cal['start_weekday']}\n")

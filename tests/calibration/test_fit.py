@@ -190,7 +190,8 @@ def test_bundled_calibrated_scenario_reproduces_the_2016_audit():
 def test_bundled_baseline_calibrated_on_2017_audit(tmp_path):
     out = tmp_path / "calibrated_2017.yaml"
     code = main(["calibrate", str(BASELINE), "--audit", str(AUDITS / "aphp_2017.yaml"),
-                 "--out", str(out), "--horizon-days", "21", "-r", "3", "--workers", "2", "-q"])
+                 "--out", str(out), "--horizon-days", "21", "--set", "calendar.warmup_days=7",
+                 "-r", "3", "--workers", "2", "-q"])
     assert code == 0
     audit = load_audit(AUDITS / "aphp_2017.yaml")
     calibrated = load_scenario(out)

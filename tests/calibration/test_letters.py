@@ -93,6 +93,7 @@ def test_the_bundled_letters_audit_fits_the_baseline_as_it_stands():
     audit = load_audit(AUDITS / "chuv_2019_letters.yaml")
     check(audit, load_scenario(BASELINE), "chuv_2019_letters.yaml")  # no problem
     assert not audit.shares and audit.letters.mean_days == 13
+    assert audit.letters.share_within is None  # the share within 8 days is the check
 
 
 # ------------------------------------------------------------------ the model's figures

@@ -10,8 +10,11 @@ pytest.importorskip("streamlit", reason="the workbench needs streamlit (pip inst
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from simulation import load_scenario  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "simulation" / "ui" / "app.py")
+BASELINE = ROOT / "scenarios" / "baseline.yaml"
 
 
 def page() -> AppTest:
@@ -30,7 +33,7 @@ def test_widgets_show_the_file_values():
     assert at.number_input(key="size:cardiology_secretariat").value == 2.0
     assert at.number_input(key="size:rheumato_secretariat").label.endswith("(file: 1)")
     assert at.number_input(key="sit_min:cardiology").value == 90
-    assert at.number_input(key="horizon").value == 63
+    assert at.number_input(key="horizon").value == load_scenario(BASELINE).calendar.horizon_days
     assert at.slider(key="online_share").value == 0
     assert at.selectbox(key="voice_mode").value == "none"
     assert at.multiselect(key="pooled").value == []

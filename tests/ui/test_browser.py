@@ -28,7 +28,7 @@ from selenium.webdriver.support.wait import WebDriverWait  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-HORIZON = 10  # one warm-up week and three measured days: a short run
+HORIZON = 24  # the baseline's three warm-up weeks and three measured days: a short run
 SEED = 3
 SCREENSHOT = os.environ.get("SECSIM_UI_SCREENSHOT")  # also save the README's picture there
 

@@ -86,9 +86,9 @@ def test_lever_replaced_or_removed_in_place():
 
 
 def test_horizon_applies_as_an_override():
-    data = edits.with_horizon(baseline(), 10)
-    assert load_scenario(data).calendar.horizon_days == 10
-    assert edits.with_horizon(data, 10) == data
+    data = edits.with_horizon(baseline(), 28)  # beyond the baseline's 21 days of warm-up
+    assert load_scenario(data).calendar.horizon_days == 28
+    assert edits.with_horizon(data, 28) == data
 
 
 @pytest.mark.parametrize("text, field, words", [
