@@ -81,12 +81,7 @@ def load_all(files: list[Path], overrides: list[str], max_events: int | None = N
 def cmd_compare(args) -> int:
     """``secsim compare``: paired runs of several scenarios, comparison table and report."""
     from simulation.cli.common import output_folder
-    from simulation.cli.progress import Progress
     from simulation.errors import UsageError
-    from simulation.reporting.terminal import comparison_table
-    from simulation.runs.api import compare
-    from simulation.runs.factory import make_executor
-    from simulation.runs.record import RecordError
 
     if args.replications < 2:
         raise UsageError("--replications must be at least 2 for confidence intervals")
@@ -98,6 +93,13 @@ def cmd_compare(args) -> int:
     baseline = args.baseline or ("baseline" if "baseline" in names else names[0])
     if baseline not in names:
         raise UsageError(f"--baseline '{baseline}' is not one of the scenarios {names}")
+    # The run's machinery (pandas, pyarrow) only once the scenarios are known to be good.
+    from simulation.cli.progress import Progress
+    from simulation.reporting.terminal import comparison_table
+    from simulation.runs.api import compare
+    from simulation.runs.factory import make_executor
+    from simulation.runs.record import RecordError
+
     out = output_folder(args.out)
     if not args.quiet:
         print(f"Running {len(scenarios)} scenarios x {args.replications} replications on "

@@ -43,18 +43,20 @@ def register(sub) -> None:
 
 def cmd_run(args) -> int:
     """``secsim run``: replications of one scenario, KPI table, output folder."""
-    from simulation.cli.progress import Progress
-    from simulation.reporting.terminal import kpi_table, summary_json
-    from simulation.runs.api import run
-    from simulation.runs.factory import make_executor
-    from simulation.runs.record import RecordError
-
     if args.replications < 1:
         raise UsageError("--replications must be at least 1")
     if args.workers < 1:
         raise UsageError("--workers must be at least 1")
     scenario = load(args.scenario, args.overrides, args.max_events)
     print_warnings(scenario, args.scenario)
+    # The run's machinery (pandas, pyarrow) only once the scenario is known to be good: a
+    # bad file or --set is refused as fast as by `secsim validate`.
+    from simulation.cli.progress import Progress
+    from simulation.reporting.terminal import kpi_table, summary_json
+    from simulation.runs.api import run
+    from simulation.runs.factory import make_executor
+    from simulation.runs.record import RecordError
+
     out = Path(args.out) if args.out else (None if args.json else Path("outputs") / scenario.name)
     if out is None and args.resume:
         raise UsageError("--resume continues the run written in --out; give --out")
