@@ -27,6 +27,11 @@ VOLUME_TYPES = {"calls": ("call",), "walk_ins": ("walk_in",), "doctor_requests":
                 "reports": ("dictation",), "tasks": ("back_office",)}
 
 
+def frozen(values) -> frozenset | None:
+    """A selector's names as a picklable set (None: any)."""
+    return None if values is None else frozenset(values)
+
+
 class AuditError(ScenarioError):
     """An audit file that cannot be used; printed as sentences naming the field and the fix."""
 
@@ -132,8 +137,7 @@ class Letters(_Strict):
 
     def plain(self) -> tuple:
         """(within days, departments, targets) as picklable values for ``measure``."""
-        as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
-        return (self.within_days, as_set(self.departments), as_set(self.target_days))
+        return (self.within_days, frozen(self.departments), frozen(self.target_days))
 
 
 class FreeParameter(_Strict):
@@ -166,7 +170,7 @@ class Plausibility(_Strict):
         LIMITS["max_backlog_growth"], ge=0, description="Growth of open deferrable work over the second half of the "
                                 "window, as a share of on-duty time.")
     max_report_backlog_days: float = Field(
-        LIMITS["max_report_backlog_days"], gt=0, description="Reports unsent at the horizon, in days of dictation.")
+        LIMITS["max_report_backlog_days"], gt=0, description="Reports waiting for the secretaries (typing, sending) at the horizon, in days of dictation.")
     weight: float = Field(LIMITS["weight"], ge=0, description="Penalty per scale beyond a limit; 0: "
                                                   "report the limits without enforcing them.")
 
@@ -286,7 +290,9 @@ def read_audit(path: str | Path) -> tuple[Audit | None, list[tuple[str, str]]]:
     sums = (data.get("tolerances") or {}).get("shares_sum", 0.02) \
         if isinstance(data.get("tolerances"), dict) else 0.02
     found += share_problems(data.get("shares"), sums if isinstance(sums, (int, float)) else 0.02)
-    if not any(data.get(k) for k in FIGURES):
+    # No figure at all, unless a figure's own section was refused above (e.g. letters: {}).
+    if not any(data.get(k) for k in FIGURES) and not any(
+            e["loc"] and str(e["loc"][0]) in FIGURES for e in errors):
         found.append(("", NO_FIGURE))
     broken = {str(e["loc"][0]) for e in errors if e["loc"]}
     partial = {k: v for k, v in data.items() if k not in broken or k not in _OPTIONAL}
@@ -401,8 +407,12 @@ def _letters_problems(audit: Audit, scenario: Scenario) -> list[tuple[str, str]]
               if s.type == "dictation" and (letters.departments is None or d in letters.departments)
               and (letters.target_days is None or s.target_days in letters.target_days)]
     if not picked and not out:
+        targets = sorted({s.target_days for dept in scenario.departments.values()
+                          for s in dept.streams.values() if s.type == "dictation"})
         out.append(("letters", "no dictation stream of the scenario matches it; fix "
-                               "'departments' or 'target_days', or add dictations"))
+                               "'departments' or 'target_days' (the scenario's reports have "
+                               f"targets {', '.join(map(str, targets)) or 'none'}), or add "
+                               "dictations"))
     if scenario.calendar.follow_up_days <= 0:
         out.append(("letters", "the scenario's calendar.follow_up_days is 0, so letters unsent "
                                "at the horizon would be dropped and the delay biased low; "

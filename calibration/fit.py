@@ -28,7 +28,7 @@ from . import limits as lm
 from . import targets as tg
 from .diagnostics import diagnose, parameter_se
 from .first_guess import Surrogate, first_guess
-from .measure import measure, plain_rules, pool, values_of
+from .measure import LETTERS_UNFINISHED, measure, plain_rules, pool, values_of
 from .operating import headline, summarise
 from .parameters import Parameter, from_internal, to_internal, unshare
 from .status import Miss, at_bound, verdict
@@ -129,6 +129,17 @@ def _round_trip(data: dict) -> dict:
     import yaml
 
     return yaml.safe_load(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def unfinished_letters(pooled: pd.DataFrame, follow_up_days: int) -> list[str]:
+    """A warning when letters of the window were still unsent at the follow-up cap: their
+    delay is missing from the fitted mean, which is then biased low."""
+    n = values_of(pooled, LETTERS_UNFINISHED)[0]
+    if not n > 0:
+        return []
+    return [f"{n:.1f} letters a replication were still unsent {follow_up_days} days after the "
+            "horizon (calendar.follow_up_days), so their delay is missing from the mean letter "
+            "delay, which is biased low; raise follow_up_days and recalibrate"]
 
 
 class Calibration:
@@ -260,8 +271,8 @@ class Calibration:
         best = self.best()
         data = self.written_at(best.x)
         # Re-simulate the written scenario (after a YAML round trip): the status describes it.
-        final = self._evaluation(best.x, self._compose(_round_trip(data)), self.settings.seed,
-                                 self.settings.replications)
+        written = self._compose(_round_trip(data))
+        final = self._evaluation(best.x, written, self.settings.seed, self.settings.replications)
         self.evaluations += 1
         ntg = len(self.targets)
         jac = self._diagnostic_jacobian(best.x)[:ntg]
@@ -269,6 +280,7 @@ class Calibration:
         values = self._natural(best.x)
         se_value = np.array([v * s if p.log else s for p, v, s in zip(self.parameters, values, se)])
         warnings = diagnose(self.parameters, best.x, jac, self.targets, final.values)
+        warnings += unfinished_letters(final.pooled, written.calendar.follow_up_days)
         bounds = at_bound(self.parameters, best.x, self.lower, self.upper)
         v = verdict(self.targets, final.values, self.settings.limits, final.limit_values,
                     bounds, stopped)

@@ -51,7 +51,7 @@ def build(max_utilisation: float, max_backlog_growth: float,
                  "deferrable backlog growth (share of on-duty time)", max_backlog_growth,
                  0.005, "%"),
            Limit("report_backlog_days", "max_report_backlog_days",
-                 "reports unsent at the horizon (days of dictation)", max_report_backlog_days,
+                 "reports waiting for secretaries at the horizon (days of dictation)", max_report_backlog_days,
                  1.0, "days")]
     return [lim for lim in out if math.isfinite(lim.bound)]
 

@@ -16,11 +16,12 @@ import pandas as pd
 
 from simulation.analysis import kpis
 from simulation.analysis.stats import t_interval
-from simulation.engine.model import simulate
+from simulation.engine.model import simulate, with_follow_up
 from simulation.engine.staff import open_day_mask
 from simulation.scenario.calendar import MINUTES_PER_DAY
 from simulation.scenario.schema import Scenario
 
+from .audit import frozen
 from .operating import keeping_up
 
 # (audit category, kinds, categories, departments); None = any. Plain tuples: picklable.
@@ -28,12 +29,12 @@ Rule = tuple[str, frozenset | None, frozenset | None, frozenset | None]
 # (within days, departments, targets) of an audit's letters (``Letters.plain``).
 LetterSpec = tuple[float | None, frozenset | None, frozenset | None]
 LETTERS_MEAN, LETTERS_WITHIN = "letters_mean_days", "letters_within_share"
+LETTERS_UNFINISHED = "letters_unfinished"  # still unsent at the follow-up cap
 
 
 def plain_rules(rules) -> tuple[Rule, ...]:
     """Mapping rules of an audit as picklable tuples."""
-    as_set = lambda v: None if v is None else frozenset(v)  # noqa: E731
-    return tuple((r.to, as_set(r.kinds), as_set(r.categories), as_set(r.departments))
+    return tuple((r.to, frozen(r.kinds), frozen(r.categories), frozen(r.departments))
                  for r in rules)
 
 
@@ -49,7 +50,9 @@ def measure(scenario: Scenario, seed: int, replication: int,
             rules: tuple[Rule, ...], letters: LetterSpec | None = None) -> dict[str, float]:
     """Audit-comparable figures of one replication (runs in worker processes)."""
     # Time shares are within the window: no need to follow open work after it, unless the
-    # audit gives letter delays, which need every letter of the window sent.
+    # audit gives letter delays, which need every letter of the window sent. With the
+    # follow-up the interrupted time share is the run's KPI, in which a task open at the
+    # horizon counts if it is interrupted after it (baseline: +0.05 point).
     cal = scenario.calendar
     if letters is None:
         cal = cal.model_copy(update={"follow_up_days": 0})
@@ -77,15 +80,17 @@ def measure(scenario: Scenario, seed: int, replication: int,
     open_days = int(open_day_mask(scenario)[cal.warmup_days:cal.horizon_days].sum())
     out.update(keeping_up(t, cal.warmup_days, cal.horizon_days, open_days))
     if letters is not None:
-        out.update(letter_figures(t["reports"], warmup, horizon, letters))
+        end = with_follow_up(scenario).calendar.horizon_days * MINUTES_PER_DAY
+        out.update(letter_figures(t["reports"], warmup, horizon, letters, end))
     return out
 
 
 def letter_figures(reports: pd.DataFrame, warmup: float, horizon: float,
-                   letters: LetterSpec) -> dict[str, float]:
-    """Mean delay (days) of the window's selected letters that were sent, and the share sent
-    within the audit's days (a letter still unsent that long after its dictation is late),
-    as ``kpis.report_kpis`` defines them."""
+                   letters: LetterSpec, end: float) -> dict[str, float]:
+    """Mean delay (days) of the window's selected letters that were sent, the share sent
+    within the audit's days (a letter still unsent at ``end``, the follow-up cap, that long
+    after its dictation is late), as ``kpis.report_kpis`` defines them, and how many were
+    still unsent at the cap (their delay is missing from the mean)."""
     within, departments, targets = letters
     r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
     if departments is not None:
@@ -94,10 +99,11 @@ def letter_figures(reports: pd.DataFrame, warmup: float, horizon: float,
         r = r[r.target_days.isin(targets)]
     sent = r.status.eq("sent").to_numpy(dtype=bool)
     delay = (r.sent.to_numpy(dtype=float) - r.dictated.to_numpy(dtype=float)) / MINUTES_PER_DAY
-    out = {LETTERS_MEAN: float(delay[sent].mean()) if sent.any() else math.nan}
+    out = {LETTERS_MEAN: float(delay[sent].mean()) if sent.any() else math.nan,
+           LETTERS_UNFINISHED: float((~sent).sum())}
     if within is not None:
         late_unsent = ~sent & (r.dictated.to_numpy(dtype=float) + within * MINUTES_PER_DAY
-                               <= horizon)
+                               <= end)
         judged = int(sent.sum() + late_unsent.sum())
         out[LETTERS_WITHIN] = (float((delay[sent] <= within).sum()) / judged if judged
                                else math.nan)

@@ -46,8 +46,12 @@ def open_deferrable_minutes(tasks: pd.DataFrame, segments: pd.DataFrame, t: floa
 
 
 def unsent_reports(reports: pd.DataFrame, t: float) -> float:
-    """Reports dictated before ``t`` and not sent by then."""
-    return float(((reports.dictated < t) & ~(reports.sent <= t)).sum())
+    """Reports dictated before ``t`` and waiting for the secretaries then (typing or
+    sending): those typed and not yet signed wait for the doctors, whose sign-off is not
+    what the limit guards (a letters audit fits it on purpose)."""
+    dictated, sent = reports.dictated < t, reports.sent <= t
+    at_doctor = (reports.typed <= t) & ~(reports.validated <= t)
+    return float((dictated & ~sent & ~at_doctor).sum())
 
 
 def on_duty_minutes(presence: pd.DataFrame, start: float, end: float) -> float:

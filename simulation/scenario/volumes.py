@@ -189,37 +189,47 @@ def utilisation_warnings(scenario: Scenario) -> list[tuple[str, str]]:
 
 
 # ----------------------------------------------------------------------------- sign-off
-def signoff_load(scenario: Scenario) -> dict[str, tuple[float, float]]:
-    """Per department with doctors: (doctor minutes a week its reports need, sitting minutes
-    a week its doctors have once absences and leave are taken out).
-
-    A report needs ``time_per_report``, once more if it comes back from rework (not with
-    front-end recognition), plus the front-end correction when it is made in a sitting.
-    Public holidays are left out (the need is per open week): an estimate, not a bound.
-    """
-    days = scenario.calendar.horizon_days
-    open_days = open_weekdays(scenario)
-    out = {}
-    for dname, dept in scenario.departments.items():
-        doctors = dept.doctors
-        if doctors is None:
-            continue
-        sign, rework = doctors.time_per_report.mean, doctors.rework.share
-        need = 0.0
-        for stream in dept.streams.values():
-            if not isinstance(stream, DictationStream):
-                continue
+def signoff_need(scenario: Scenario, dname: str) -> float:
+    """Doctor minutes a week a department's reports need over the horizon: the time per
+    report, once more after rework (not with front-end recognition), plus the front-end
+    correction when it is made in a sitting."""
+    doctors, days = scenario.departments[dname].doctors, scenario.calendar.horizon_days
+    sign, rework = doctors.time_per_report.mean, doctors.rework.share
+    extra = doctors.front_end.extra_minutes.mean if doctors.front_end.when == "next_sitting" \
+        else 0.0
+    need = 0.0
+    for stream in scenario.departments[dname].streams.values():
+        if isinstance(stream, DictationStream):
             vr = stream.voice_recognition
             front = vr.adoption if vr.mode == "front_end" else 0.0
-            extra = doctors.front_end.extra_minutes.mean \
-                if doctors.front_end.when == "next_sitting" else 0.0
             per_report = sign * (1 + rework * (1 - front)) + front * extra
-            need += expected_arrivals(scenario, stream, days) * 7 / days * per_report
-        per_doctor = sum(x.minutes * len(x.weekdays(open_days)) for x in doctors.sittings)
-        have = (len(doctors.doctor_names(dname)) * per_doctor * (1 - doctors.absence_rate)
-                * (1 - doctors.leave_weeks / 52))
-        out[dname] = (need, have)
-    return out
+            need += expected_arrivals(scenario, stream, days) * per_report
+    return float(need * 7 / days)
+
+
+def signoff_time(scenario: Scenario, dname: str) -> float:
+    """Sitting minutes a week a department's doctors give over the horizon: their sittings
+    on the days that are not closed nor declared away, less the absence rate and leave."""
+    doctors, days = scenario.departments[dname].doctors, scenario.calendar.horizon_days
+    open_days = open_weekdays(scenario)
+    per_weekday: dict[str, float] = {}
+    for sitting in doctors.sittings:
+        for wd in sitting.weekdays(open_days):
+            per_weekday[WEEKDAYS[wd]] = per_weekday.get(WEEKDAYS[wd], 0.0) + sitting.minutes
+    calendar_days = _day_weights(scenario, days)
+    total = 0.0
+    for name in doctors.doctor_names(dname):
+        away = set(doctors.away.get(name, []))
+        total += sum(per_weekday.get(wd, 0.0) for d, wd in calendar_days if d not in away)
+    present = (1 - doctors.absence_rate) * (1 - doctors.leave_weeks / 52)
+    return float(total * present * 7 / days)
+
+
+def signoff_load(scenario: Scenario) -> dict[str, tuple[float, float]]:
+    """Per department with doctors: (doctor minutes a week its reports need, sitting minutes
+    a week its doctors give), both averaged over the horizon: an estimate, not a bound."""
+    return {d: (signoff_need(scenario, d), signoff_time(scenario, d))
+            for d, dept in scenario.departments.items() if dept.doctors is not None}
 
 
 def signoff_warnings(scenario: Scenario) -> list[tuple[str, str]]:

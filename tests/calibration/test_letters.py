@@ -15,17 +15,25 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from scipy import stats
 from test_calibration import AUDITS, BASELINE, clinic
 
 from calibration.audit import Audit, AuditError, check, load_audit, read_audit
 from calibration.fit import Calibration, Settings
-from calibration.measure import LETTERS_MEAN, LETTERS_WITHIN, letter_figures, measure, pool
+from calibration.measure import (
+    LETTERS_MEAN,
+    LETTERS_UNFINISHED,
+    LETTERS_WITHIN,
+    letter_figures,
+    measure,
+    pool,
+)
 from calibration.parameters import ParameterError, resolve, unshare
 from simulation import load_scenario
 from simulation.analysis import kpis
-from simulation.engine.model import simulate
+from simulation.engine.model import simulate, with_follow_up
 from simulation.engine.staff import open_day_mask
 from simulation.scenario.calendar import MINUTES_PER_DAY
 
@@ -55,7 +63,7 @@ def letters_audit(**letters) -> dict:
 @pytest.mark.parametrize("letters, field, fix", [
     ({"within_days": 8}, "letters", "give both"),
     ({"share_within": 0.5}, "letters", "give both"),
-    ({}, "letters", "add 'mean_days'"),
+    ({}, "letters", "add 'mean_days'"),  # and no second, general "no figure" sentence
     ({"mean_days": -3}, "letters.mean_days", "greater than 0"),
     ({"within_days": 8, "share_within": 50}, "letters.share_within", "less than or equal to 1"),
 ])
@@ -65,6 +73,7 @@ def test_a_bad_letters_section_names_the_field_and_the_fix(tmp_path, letters, fi
     path.write_text(yaml.safe_dump(letters_audit(**letters)), encoding="utf-8")
     _, found = read_audit(path)
     assert any(where == field and fix in what for where, what in found), found
+    assert not any("the audit gives no figure" in what for _, what in found), found
 
 
 def test_an_audit_with_no_figure_is_refused(tmp_path):
@@ -77,6 +86,7 @@ def test_an_audit_with_no_figure_is_refused(tmp_path):
 @pytest.mark.parametrize("letters, change, expected", [
     ({"mean_days": 10, "departments": ["surgery"]}, None, "unknown department 'surgery'"),
     ({"mean_days": 10, "target_days": [0]}, None, "no dictation stream"),
+    ({"mean_days": 10, "target_days": [3]}, None, "reports have targets 7"),
     ({"mean_days": 10}, {"follow_up_days": 0}, "follow_up_days is 0"),
 ])
 def test_letters_the_scenario_cannot_give_are_explained(letters, change, expected):
@@ -97,24 +107,51 @@ def test_the_bundled_letters_audit_fits_the_baseline_as_it_stands():
 
 
 # ------------------------------------------------------------------ the model's figures
-def test_letter_figures_are_the_report_kpis():
-    """With no selector, the letters' figures are the run's own KPIs (same definitions)."""
-    scenario = load_scenario(doctors_clinic(28))
+def two_departments(days: int = 28, absence: float = 0.05, follow_up: int = 60) -> dict:
+    """``doctors_clinic`` with a second department whose letters are J0 and whose doctors
+    are away much more, so that a selector that is ignored changes the figures."""
+    data = doctors_clinic(days, absence)
+    data["calendar"]["follow_up_days"] = follow_up
+    ward = unshare(data["departments"]["clinic"])
+    ward["streams"] = {"letters": {**ward["streams"]["reports"], "target_days": 0}}
+    ward["doctors"]["absence_rate"] = 0.7
+    data["departments"]["ward"] = ward
+    data["teams"]["secretariat"]["departments"].append("ward")
+    return data
+
+
+@pytest.mark.parametrize("absence, follow_up", [(0.05, 60), (0.8, 5)],
+                         ids=["all-sent", "some-unsent-at-the-cap"])
+def test_letter_figures_are_the_report_kpis(absence, follow_up):
+    """With no selector, the letters' figures are the run's own KPIs (same definitions),
+    also when letters are still unsent at the follow-up cap."""
+    scenario = load_scenario(doctors_clinic(28, absence))
+    scenario = scenario.model_copy(update={"calendar": scenario.calendar.model_copy(
+        update={"follow_up_days": follow_up})})
     t = simulate(scenario, 3, 0)
     warmup, horizon = 2 * MINUTES_PER_DAY, 28 * MINUTES_PER_DAY
-    got = letter_figures(t["reports"], warmup, horizon, (kpis.WITHIN_DAYS, None, None))
-    want = kpis.report_kpis(t["reports"], warmup, horizon, open_day_mask(scenario))
+    end = with_follow_up(scenario).calendar.horizon_days * MINUTES_PER_DAY
+    got = letter_figures(t["reports"], warmup, horizon, (kpis.WITHIN_DAYS, None, None), end)
+    want = kpis.report_kpis(t["reports"], warmup, horizon, open_day_mask(scenario), end=end)
     assert math.isclose(got[LETTERS_MEAN], want["report_delay_mean_days"], rel_tol=1e-12)
     assert got[LETTERS_WITHIN] == want[f"report_within_{kpis.WITHIN_DAYS}d_share"]
+    assert got[LETTERS_UNFINISHED] == want["reports_unfinished"]
+    assert (got[LETTERS_UNFINISHED] > 0) == (follow_up == 5)  # the case is exercised
 
 
 def test_selectors_pick_the_letters():
-    t = simulate(load_scenario(doctors_clinic(28)), 3, 0)
+    t = simulate(load_scenario(two_departments()), 3, 0)
     warmup, horizon = 2 * MINUTES_PER_DAY, 28 * MINUTES_PER_DAY
-    every = letter_figures(t["reports"], warmup, horizon, (8, None, None))
-    assert letter_figures(t["reports"], warmup, horizon, (8, frozenset({"clinic"}),
-                                                          frozenset({7}))) == every
-    none = letter_figures(t["reports"], warmup, horizon, (8, None, frozenset({0})))
+    r = t["reports"]
+
+    def figures(departments=None, targets=None):
+        return letter_figures(r, warmup, horizon, (8, departments, targets), np.inf)
+
+    clinic_only = figures(frozenset({"clinic"}))
+    assert figures(targets=frozenset({7})) == clinic_only  # the clinic's letters are J7
+    assert figures(frozenset({"ward"})) == figures(targets=frozenset({0}))
+    assert clinic_only != figures() != figures(frozenset({"ward"}))
+    none = figures(targets=frozenset({3}))
     assert math.isnan(none[LETTERS_MEAN]) and math.isnan(none[LETTERS_WITHIN])
 
 

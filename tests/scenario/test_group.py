@@ -141,3 +141,14 @@ def test_poles_by_count_or_size():
     assert len(g.hospital_group(30, 1, poles=4)["x-poles"]) == 4
     assert len(g.hospital_group(30, 1, pole_size=5)["x-poles"]) == 6
     assert len(g.hospital_group(3, 1, poles=9)["x-poles"]) == 3
+
+
+def test_doctors_and_calendar_are_the_baseline_ones(scenario):
+    """The group's sign-off (calibrated on the baseline) and its warm-up, horizon and
+    follow-up are the baseline's: a recalibration of the baseline cannot leave them behind."""
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    theirs = baseline.departments["cardiology"].doctors.model_dump(exclude={"count", "names"})
+    for dept in scenario.departments.values():
+        assert dept.doctors.model_dump(exclude={"count", "names"}) == theirs
+    for field in ("horizon_days", "warmup_days", "follow_up_days"):
+        assert getattr(scenario.calendar, field) == getattr(baseline.calendar, field), field

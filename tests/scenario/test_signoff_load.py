@@ -87,3 +87,15 @@ def test_a_long_run_uses_what_the_estimate_says():
     sit = t["sittings"]
     held = float(sit.available[sit.start < days * MINUTES_PER_DAY].sum())
     assert abs(held / weeks - have) <= Z * sd_held
+
+
+def test_closed_and_away_days_give_no_sitting_time():
+    """Sittings on public holidays or on a doctor's declared away days do not happen."""
+    data = scenario(minutes=120)  # 14 days from a Monday: Tuesdays and Fridays 1, 4, 8, 11
+    full = signoff_load(build(data))["cardiology"][1]
+    data["departments"]["cardiology"]["doctors"]["away"] = {"cardiology_dr1": [1, 4]}
+    assert math.isclose(signoff_load(build(data))["cardiology"][1], full * 3 / 4)
+    data["calendar"]["closed_days"] = [1, 4, 8, 11]
+    assert signoff_load(build(data))["cardiology"][1] == 0.0
+    (path, message), = signoff_warnings(build(data))
+    assert "load infinite" in message
