@@ -15,10 +15,12 @@ so it does not depend on the order or the chunking of the rows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.exact import ExactSum, fmean_values
+from simulation.analysis.exact import ExactSum, finite_values
 from simulation.analysis.grouping import ByDepartment
 from simulation.scenario.calendar import MINUTES_PER_DAY, working_days_between
 
@@ -45,11 +47,6 @@ def _p90(x) -> float:
 
 def _median(x: np.ndarray) -> float:
     return float(pd.Series(x, dtype=float).median()) if len(x) else float("nan")
-
-
-def _mean(x) -> float:
-    """Mean skipping NaN, correctly rounded (NaN when there is no value)."""
-    return fmean_values(x)
 
 
 class Kept:
@@ -84,6 +81,15 @@ class Kept:
 
     def __len__(self) -> int:
         return self.zeros + sum(len(x) for x in self.others)
+
+    def mean(self) -> float:
+        """``exact.fmean_values`` of every value, without making the zeros: they add nothing to
+        the correctly rounded sum (one +0.0 stands for them all, for the sign of a zero
+        sum), only to the count."""
+        x = finite_values(np.concatenate(self.others)) if self.others else np.empty(0)
+        n = len(x) + self.zeros
+        total = math.fsum(x.tolist() + [0.0] * bool(self.zeros))
+        return total / n if n else float("nan")
 
     def array(self) -> np.ndarray:
         """Every value, as one array (the zeros first)."""
@@ -197,7 +203,7 @@ def call_finish(p: dict) -> dict[str, float]:
         "pickup_rate_callers": _ratio(p["callers_served"], p["callers_done"]),
         "service_level": _ratio(p["wait_sl"], resolved),
         "abandonment_rate": _ratio(p["abandoned"] + p["cut_off"], resolved),
-        "wait_mean_min": _mean(wait),
+        "wait_mean_min": p["wait"].mean(),
         "wait_p90_min": _p90(wait),
         "transfers": float(p["transfers"]),
         "transfer_abandonment_rate": _ratio(p["transfers_lost"], p["transfers_resolved"]),
@@ -273,7 +279,7 @@ def visit_finish(p: dict) -> dict[str, float]:
     lost = p["left"] + p["sent_away"]
     return {
         "walkins": float(p["walkins"]),
-        "walkin_wait_mean_min": _mean(wait),
+        "walkin_wait_mean_min": p["wait"].mean(),
         "walkin_wait_p90_min": _p90(wait),
         "walkins_left_share": _ratio(lost, p["served"] + lost),
         "walkins_sent_away": float(p["sent_away"]),
@@ -365,7 +371,7 @@ def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]
         "reports_dictated": float(p["dictated"]),
         "reports_sent": float(p["sent"]),
         "reports_unfinished": float(p["unsent"]),
-        "report_delay_mean_days": _mean(delay),
+        "report_delay_mean_days": p["delay"].mean(),
         "report_delay_median_days": _median(delay),
         "report_delay_p90_days": _p90(delay),
         "report_delay_mean_working_days": p["working_days"].mean(),
@@ -379,7 +385,7 @@ def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]
         out[f"report_on_time_share_j{target}"] = _ratio(t["on_time"], t["sent"] + t["late_unsent"])
     for stage in STAGES:
         length = p[f"stage_{stage}"].array()
-        out[f"stage_{stage}_mean_days"] = _mean(length)
+        out[f"stage_{stage}_mean_days"] = p[f"stage_{stage}"].mean()
         out[f"stage_{stage}_median_days"] = _median(length)
         out[f"stage_{stage}_p90_days"] = _p90(length)
     out["doctor_minutes_per_report"] = p["doctor_minutes"].mean()
@@ -782,51 +788,85 @@ def hourly_pickup(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -
 
 
 def delay_parts(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
-    """Pieces of ``report_delays``: the columns of the chunk's sent reports, with their ids
-    (text columns as codes: ``_coded``)."""
+    """Pieces of ``report_delays``: the columns it is made of for the chunk's sent reports,
+    with their ids, as ``_packed`` columns (kept until the end of the run: the fewest bytes)."""
     r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)
                 & (reports.status == "sent")]
-    stages = stage_lengths(r)
-    return {"rows": [_coded({
-        "report_id": r.report_id.to_numpy(), "dictated": r.dictated.to_numpy(),
-        "department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
-        "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
-        "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
-        **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
-        "doctor_minutes": r.doctor_minutes.to_numpy()})]}
+    return {"rows": [{col: _packed(r[col].to_numpy()) for col in DELAY_COLUMNS}]}
 
 
-def _coded(columns: dict[str, np.ndarray]) -> dict:
-    """Columns kept until the end of a run, text ones as (codes, labels): a few distinct
-    names stored once, not a string a row held in Arrow's memory pool until then."""
-    return {col: (_codes(x) if x.dtype == object else x) for col, x in columns.items()}
+# What ``report_delays`` is made of: its delays and stage lengths are computed at the end.
+DELAY_COLUMNS = ("report_id", "dictated", "department", "stream", "mode", "target_days",
+                 "typing_started", "typed", "validated", "sent", "doctor_minutes")
 
 
-def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    codes, labels = pd.factorize(values, use_na_sentinel=False)
-    return codes.astype(np.int32), np.asarray(labels, dtype=object)
+def _packed(values: np.ndarray) -> tuple:
+    """A column in few bytes, given back by ``_unpacked`` as it was: text as codes into its
+    distinct values (a string a row would stay in Arrow's pool until the end), integers
+    at the smallest type that holds them."""
+    if values.dtype == object:
+        codes, labels = pd.factorize(values, use_na_sentinel=False)
+        return _packed(codes), np.asarray(labels, dtype=object)
+    if values.dtype.kind in "iu" and len(values):
+        small = np.result_type(np.min_scalar_type(values.min()), np.min_scalar_type(values.max()))
+        return values.astype(small), values.dtype
+    return values, values.dtype
 
 
-def _decoded(columns: dict) -> pd.DataFrame:
-    """The frame of ``_coded`` columns, as built from the original ones."""
-    return pd.DataFrame({col: (x[1][x[0]] if isinstance(x, tuple) else x)
-                         for col, x in columns.items()})
-
-
-def _rows(columns: dict) -> int:
-    first = next(iter(columns.values()))
-    return len(first[0] if isinstance(first, tuple) else first)
+def _unpacked(packed: tuple) -> np.ndarray:
+    values, how = packed
+    if isinstance(values, tuple):  # codes into the labels ``how``
+        return how[_unpacked(values)]
+    return values.astype(how, copy=False)
 
 
 def delay_finish(p: dict) -> pd.DataFrame:
     """``report_delays`` from its pieces, in dictation order (ties: by department, stream,
     then id, which is the order within a stream): the same order however the run was cut
     into parts (``engine.partition``) or chunks."""
-    rows = [_decoded(r) for r in ([r for r in p["rows"] if _rows(r)] or p["rows"][:1])]
-    out = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
+    rows = [r for r in p["rows"] if len(_unpacked(r["report_id"]))] or p["rows"][:1]
+    r = pd.concat([pd.DataFrame({col: _unpacked(x) for col, x in chunk.items()})
+                   for chunk in rows], ignore_index=True)
+    stages = stage_lengths(r)
+    out = pd.DataFrame({
+        "report_id": r.report_id.to_numpy(), "dictated": r.dictated.to_numpy(),
+        "department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
+        "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
+        "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
+        **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
+        "doctor_minutes": r.doctor_minutes.to_numpy()})
+    del r, stages
     out = out.sort_values(["dictated", "department", "stream", "report_id"], kind="stable",
                           ignore_index=True)
     return out.drop(columns=["report_id", "dictated"])
+
+
+# The report pieces that ``report_delays`` holds too (``without_delay_values``).
+DELAY_VALUES = {"delay": "delay_days", **{f"stage_{s}": f"{s}_days" for s in STAGES}}
+
+
+def without_delay_values(parts: dict) -> dict:
+    """Department pieces without the values of the delays and stage lengths of their sent
+    reports, which the ``report_delays`` rows hold as well (``with_delay_values`` puts them
+    back from those): a run keeps them once."""
+    for piece in parts.values():
+        for key in DELAY_VALUES:
+            piece["reports"].pop(key, None)
+    return parts
+
+
+def with_delay_values(parts: dict, delays: pd.DataFrame) -> dict:
+    """The department pieces (every department and ``ALL``) with the delay and stage
+    values of their sent reports taken from ``report_delays``: the same values as
+    ``report_parts`` keeps (in another order, which no figure read from them depends on)."""
+    names = [d for d in parts if d != ALL]
+    g = ByDepartment.of(delays.department, {d: i for i, d in enumerate(names)})
+    for key, col in DELAY_VALUES.items():
+        values = delays[col].to_numpy(dtype=float)
+        parts[ALL]["reports"][key] = Kept(values)
+        for dept, x in zip(names, g.values(values)):
+            parts[dept]["reports"][key] = Kept(x)
+    return parts
 
 
 def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:
