@@ -41,8 +41,9 @@ def _has_doctor(reports: pd.DataFrame) -> np.ndarray:
     return (reports.doctor.fillna("").astype(str) != "").to_numpy(dtype=bool)
 
 
-def _p90(x) -> float:
-    return float(np.percentile(x, 90)) if len(x) else float("nan")
+def _p90(x: np.ndarray) -> float:
+    """The 90th percentile of ``x``, which it reorders (no copy of a year's waits)."""
+    return float(np.percentile(x, 90, overwrite_input=True)) if len(x) else float("nan")
 
 
 def _median(x: np.ndarray) -> float:
@@ -92,10 +93,7 @@ class Kept:
         return total / n if n else float("nan")
 
     def array(self) -> np.ndarray:
-        """Every value, as one array (the zeros first)."""
-        if not self.zeros:
-            return self.others[0] if len(self.others) == 1 else (
-                np.concatenate(self.others) if self.others else np.empty(0))
+        """Every value, as a new array (the zeros first): the caller may reorder it."""
         return np.concatenate([np.zeros(self.zeros), *self.others])
 
 
@@ -823,22 +821,22 @@ def _unpacked(packed: tuple) -> np.ndarray:
 def delay_finish(p: dict) -> pd.DataFrame:
     """``report_delays`` from its pieces, in dictation order (ties: by department, stream,
     then id, which is the order within a stream): the same order however the run was cut
-    into parts (``engine.partition``) or chunks."""
+    into parts (``engine.partition``) or chunks. Made column by column, each taken in
+    that order once (the peak of a year's run is at this step otherwise)."""
     rows = [r for r in p["rows"] if len(_unpacked(r["report_id"]))] or p["rows"][:1]
-    r = pd.concat([pd.DataFrame({col: _unpacked(x) for col, x in chunk.items()})
-                   for chunk in rows], ignore_index=True)
+    r = pd.DataFrame({col: (_unpacked(rows[0][col]) if len(rows) == 1 else
+                            np.concatenate([_unpacked(chunk[col]) for chunk in rows]))
+                      for col in DELAY_COLUMNS})
+    keys = ["dictated", "department", "stream", "report_id"]
+    order = r[keys].sort_values(keys, kind="stable").index.to_numpy()
     stages = stage_lengths(r)
-    out = pd.DataFrame({
-        "report_id": r.report_id.to_numpy(), "dictated": r.dictated.to_numpy(),
-        "department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
-        "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
-        "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
-        **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
-        "doctor_minutes": r.doctor_minutes.to_numpy()})
+    columns = {"department": r.department, "stream": r.stream, "mode": r["mode"],
+               "target_days": r.target_days,
+               "delay_days": (r.sent - r.dictated) / MINUTES_PER_DAY,
+               **{f"{s}_days": stages[s] for s in STAGES},
+               "doctor_minutes": r.doctor_minutes}
     del r, stages
-    out = out.sort_values(["dictated", "department", "stream", "report_id"], kind="stable",
-                          ignore_index=True)
-    return out.drop(columns=["report_id", "dictated"])
+    return pd.DataFrame({col: x.to_numpy()[order] for col, x in columns.items()})
 
 
 # The report pieces that ``report_delays`` holds too (``without_delay_values``).
@@ -862,10 +860,11 @@ def with_delay_values(parts: dict, delays: pd.DataFrame) -> dict:
     names = [d for d in parts if d != ALL]
     g = ByDepartment.of(delays.department, {d: i for i, d in enumerate(names)})
     for key, col in DELAY_VALUES.items():
-        values = delays[col].to_numpy(dtype=float)
-        parts[ALL]["reports"][key] = Kept(values)
-        for dept, x in zip(names, g.values(values)):
+        every = Kept()  # shares the departments' arrays
+        for dept, x in zip(names, g.values(delays[col].to_numpy(dtype=float))):
             parts[dept]["reports"][key] = Kept(x)
+            every.merge(parts[dept]["reports"][key])
+        parts[ALL]["reports"][key] = every
     return parts
 
 
