@@ -821,22 +821,28 @@ def _unpacked(packed: tuple) -> np.ndarray:
 def delay_finish(p: dict) -> pd.DataFrame:
     """``report_delays`` from its pieces, in dictation order (ties: by department, stream,
     then id, which is the order within a stream): the same order however the run was cut
-    into parts (``engine.partition``) or chunks. Made column by column, each taken in
-    that order once (the peak of a year's run is at this step otherwise)."""
+    into parts (``engine.partition``) or chunks.
+
+    Made column by column, each taken in that order once, the text ones from their few
+    names (a text column read back from Arrow would make a Python string a row: ~30 MiB
+    for a year of the group of 80 secretariats, the peak of its run)."""
     rows = [r for r in p["rows"] if len(_unpacked(r["report_id"]))] or p["rows"][:1]
-    r = pd.DataFrame({col: (_unpacked(rows[0][col]) if len(rows) == 1 else
-                            np.concatenate([_unpacked(chunk[col]) for chunk in rows]))
-                      for col in DELAY_COLUMNS})
-    keys = ["dictated", "department", "stream", "report_id"]
-    order = r[keys].sort_values(keys, kind="stable").index.to_numpy()
-    stages = stage_lengths(r)
-    columns = {"department": r.department, "stream": r.stream, "mode": r["mode"],
-               "target_days": r.target_days,
-               "delay_days": (r.sent - r.dictated) / MINUTES_PER_DAY,
-               **{f"{s}_days": stages[s] for s in STAGES},
-               "doctor_minutes": r.doctor_minutes}
-    del r, stages
-    return pd.DataFrame({col: x.to_numpy()[order] for col, x in columns.items()})
+    r = {col: (_unpacked(rows[0][col]) if len(rows) == 1 else
+               np.concatenate([_unpacked(chunk[col]) for chunk in rows]))
+         for col in DELAY_COLUMNS}
+    # Text sorts by its rank among the sorted names (a stable sort, as sort_values).
+    ranks = [pd.factorize(r[col], sort=True)[0] for col in ("stream", "department")]
+    order = np.lexsort((r["report_id"], *ranks, r["dictated"]))
+    times = pd.DataFrame({col: r[col] for col in ("dictated", "typing_started", "typed",
+                                                   "validated", "sent")})
+    stages = stage_lengths(times)
+    columns = {"department": r["department"], "stream": r["stream"], "mode": r["mode"],
+               "target_days": r["target_days"],
+               "delay_days": ((times.sent - times.dictated) / MINUTES_PER_DAY).to_numpy(),
+               **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
+               "doctor_minutes": r["doctor_minutes"]}
+    del r, times, stages
+    return pd.DataFrame({col: x[order] for col, x in columns.items()})
 
 
 # The report pieces that ``report_delays`` holds too (``without_delay_values``).
