@@ -15,10 +15,12 @@ so it does not depend on the order or the chunking of the rows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
-from simulation.analysis.exact import ExactSum, fmean_values
+from simulation.analysis.exact import ExactSum, finite_values
 from simulation.analysis.grouping import ByDepartment
 from simulation.scenario.calendar import MINUTES_PER_DAY, working_days_between
 
@@ -39,23 +41,65 @@ def _has_doctor(reports: pd.DataFrame) -> np.ndarray:
     return (reports.doctor.fillna("").astype(str) != "").to_numpy(dtype=bool)
 
 
-def _p90(x) -> float:
-    return float(np.percentile(x, 90)) if len(x) else float("nan")
+def _p90(x: np.ndarray) -> float:
+    """The 90th percentile of ``x``, which it reorders (no copy of a year's waits)."""
+    return float(np.percentile(x, 90, overwrite_input=True)) if len(x) else float("nan")
 
 
 def _median(x: np.ndarray) -> float:
     return float(pd.Series(x, dtype=float).median()) if len(x) else float("nan")
 
 
-def _mean(x) -> float:
-    """Mean skipping NaN, correctly rounded (NaN when there is no value)."""
-    return fmean_values(x)
+class Kept:
+    """Values kept for a mean and quantiles, fed chunk by chunk: how many are exactly +0.0,
+    and the others as the chunks' arrays.
+
+    Most waits are zero (a call answered at once: 91% of a year's calls in the group of 80
+    secretariats, 77% of walk-ins; a front-end report's typing stages), so counting them
+    keeps memory from growing with the horizon by a float each. Every figure read from
+    them (correctly rounded mean, median, percentile) depends on the values, not on their
+    order, so ``array`` gives the zeros first.
+    """
+
+    __slots__ = ("zeros", "others")
+
+    def __init__(self, values=()):
+        x = np.asarray(values, dtype=float).ravel()
+        zero = (x == 0.0) & ~np.signbit(x)  # -0.0 is kept as a value: its sign is kept too
+        self.zeros = int(np.count_nonzero(zero))
+        rest = x[~zero] if self.zeros else x
+        self.others: list[np.ndarray] = [rest] if len(rest) else []
+
+    def merge(self, other: Kept) -> Kept:
+        """Add another chunk's values (its arrays are shared, not copied)."""
+        self.zeros += other.zeros
+        self.others.extend(other.others)
+        return self
+
+    def copy(self) -> Kept:
+        out = Kept()
+        return out.merge(self)
+
+    def __len__(self) -> int:
+        return self.zeros + sum(len(x) for x in self.others)
+
+    def mean(self) -> float:
+        """``exact.fmean_values`` of every value, without making the zeros: they add nothing to
+        the correctly rounded sum (one +0.0 stands for them all, for the sign of a zero
+        sum), only to the count."""
+        x = finite_values(np.concatenate(self.others)) if self.others else np.empty(0)
+        n = len(x) + self.zeros
+        total = math.fsum(x.tolist() + [0.0] * bool(self.zeros))
+        return total / n if n else float("nan")
+
+    def array(self) -> np.ndarray:
+        """Every value, as a new array (the zeros first): the caller may reorder it."""
+        return np.concatenate([np.zeros(self.zeros), *self.others])
 
 
-def _values(pieces: list) -> np.ndarray:
-    """The values kept by chunks (for quantiles), as one array."""
-    return (np.concatenate([np.asarray(p, dtype=float) for p in pieces]) if pieces
-            else np.empty(0))
+def _kept(values: list[np.ndarray]) -> list[Kept]:
+    """The values of each department kept for quantiles (``ByDepartment.values``)."""
+    return [Kept(x) for x in values]
 
 
 def merge_parts(into: dict, more: dict) -> dict:
@@ -66,7 +110,7 @@ def merge_parts(into: dict, more: dict) -> dict:
             into[key] = _copy(value)
             continue
         have = into[key]
-        if isinstance(have, ExactSum):
+        if isinstance(have, (ExactSum, Kept)):
             have.merge(value)
         elif isinstance(have, list):
             have.extend(value)
@@ -84,6 +128,8 @@ def merge_parts(into: dict, more: dict) -> dict:
 def _copy(value):
     if isinstance(value, ExactSum):
         return ExactSum().merge(value)
+    if isinstance(value, Kept):
+        return value.copy()
     if isinstance(value, (list, set)):
         return type(value)(value)
     if isinstance(value, dict):
@@ -123,7 +169,7 @@ def call_parts_by(calls: pd.DataFrame, g: ByDepartment, warmup: float, sl_minute
         "in_system": count(first & outcome.eq("in_system").to_numpy(dtype=bool)),
         "callers_served": served,
         "callers_done": done,
-        "wait": [[w] for w in g.values(wait, answered)],
+        "wait": _kept(g.values(wait, answered)),
         "wait_sl": count(answered & (wait <= sl_minutes)),
         "transfers": count(transfers),
         "transfers_resolved": count(t_res),
@@ -140,7 +186,7 @@ def _rows_of(columns: dict[str, list], n: int) -> list[dict]:
 
 def call_finish(p: dict) -> dict[str, float]:
     """``call_kpis`` from its pieces."""
-    wait = _values(p["wait"])
+    wait = p["wait"].array()
     resolved = p["answered"] + p["abandoned"] + p["cut_off"]
     return {
         "calls_attempted": float(p["attempted"]),
@@ -155,7 +201,7 @@ def call_finish(p: dict) -> dict[str, float]:
         "pickup_rate_callers": _ratio(p["callers_served"], p["callers_done"]),
         "service_level": _ratio(p["wait_sl"], resolved),
         "abandonment_rate": _ratio(p["abandoned"] + p["cut_off"], resolved),
-        "wait_mean_min": _mean(wait),
+        "wait_mean_min": p["wait"].mean(),
         "wait_p90_min": _p90(wait),
         "transfers": float(p["transfers"]),
         "transfer_abandonment_rate": _ratio(p["transfers_lost"], p["transfers_resolved"]),
@@ -217,7 +263,7 @@ def visit_parts_by(visits: pd.DataFrame, g: ByDepartment, warmup: float,
     wait = visits.started.to_numpy(dtype=float) - arrival
     return _rows_of({
         "walkins": g.count(window), "served": g.count(served),
-        "wait": [[w] for w in g.values(wait, served)],
+        "wait": _kept(g.values(wait, served)),
         "left": g.count(window & visits.outcome.eq("left").to_numpy(dtype=bool)),
         # still waiting at closing time
         "sent_away": g.count(window & visits.outcome.eq("sent_away").to_numpy(dtype=bool)),
@@ -227,11 +273,11 @@ def visit_parts_by(visits: pd.DataFrame, g: ByDepartment, warmup: float,
 
 def visit_finish(p: dict) -> dict[str, float]:
     """``visit_kpis`` from its pieces."""
-    wait = _values(p["wait"])
+    wait = p["wait"].array()
     lost = p["left"] + p["sent_away"]
     return {
         "walkins": float(p["walkins"]),
-        "walkin_wait_mean_min": _mean(wait),
+        "walkin_wait_mean_min": p["wait"].mean(),
         "walkin_wait_p90_min": _p90(wait),
         "walkins_left_share": _ratio(lost, p["served"] + lost),
         "walkins_sent_away": float(p["sent_away"]),
@@ -302,15 +348,15 @@ def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horiz
                & (dictated < horizon))
     return _rows_of({
         "dictated": g.count(window), "sent": g.count(sent), "unsent": g.count(unsent),
-        "delay": [[x] for x in g.values(delay_days, sent)],
-        "working_days": [[x] for x in g.values(wdays, sent)],
+        "delay": _kept(g.values(delay_days, sent)),
+        "working_days": g.sums(wdays, sent),  # only their mean is read
         "on_time": g.count(on_time), "late_unsent": g.count(late_unsent),
         "within": g.count(sent & (delay_days <= WITHIN_DAYS)),
         "unsent_past_within": g.count(unsent & (dictated + WITHIN_DAYS * MINUTES_PER_DAY <= end)),
         "backlog": g.count(backlog),
         "targets_seen": [set(by_target[i]) for i in range(g.n)],
         "by_target": by_target,
-        **{f"stage_{stage}": [[x] for x in g.values(stages[stage].to_numpy(dtype=float), sent)]
+        **{f"stage_{stage}": _kept(g.values(stages[stage].to_numpy(dtype=float), sent))
            for stage in STAGES},
         "doctor_minutes": g.sums(reports.doctor_minutes.to_numpy(dtype=float), signed),
     }, g.n)
@@ -318,15 +364,15 @@ def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horiz
 
 def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]:
     """``report_kpis`` from its pieces."""
-    delay = _values(p["delay"])
+    delay = p["delay"].array()
     out = {
         "reports_dictated": float(p["dictated"]),
         "reports_sent": float(p["sent"]),
         "reports_unfinished": float(p["unsent"]),
-        "report_delay_mean_days": _mean(delay),
+        "report_delay_mean_days": p["delay"].mean(),
         "report_delay_median_days": _median(delay),
         "report_delay_p90_days": _p90(delay),
-        "report_delay_mean_working_days": _mean(_values(p["working_days"])),
+        "report_delay_mean_working_days": p["working_days"].mean(),
         "report_on_time_share": _ratio(p["on_time"], p["sent"] + p["late_unsent"]),
         f"report_within_{WITHIN_DAYS}d_share": _ratio(p["within"],
                                                    p["sent"] + p["unsent_past_within"]),
@@ -336,8 +382,8 @@ def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]
         t = p["by_target"].get(int(target), {"on_time": 0, "sent": 0, "late_unsent": 0})
         out[f"report_on_time_share_j{target}"] = _ratio(t["on_time"], t["sent"] + t["late_unsent"])
     for stage in STAGES:
-        length = _values(p[f"stage_{stage}"])
-        out[f"stage_{stage}_mean_days"] = _mean(length)
+        length = p[f"stage_{stage}"].array()
+        out[f"stage_{stage}_mean_days"] = p[f"stage_{stage}"].mean()
         out[f"stage_{stage}_median_days"] = _median(length)
         out[f"stage_{stage}_p90_days"] = _p90(length)
     out["doctor_minutes_per_report"] = p["doctor_minutes"].mean()
@@ -740,28 +786,92 @@ def hourly_pickup(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -
 
 
 def delay_parts(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
-    """Pieces of ``report_delays``: the rows of the chunk's sent reports, with their ids."""
+    """Pieces of ``report_delays``: the columns it is made of for the chunk's sent reports,
+    with their ids, as ``_packed`` columns (kept until the end of the run: the fewest bytes)."""
     r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)
                 & (reports.status == "sent")]
-    stages = stage_lengths(r)
-    return {"rows": [pd.DataFrame({
-        "report_id": r.report_id.to_numpy(), "dictated": r.dictated.to_numpy(),
-        "department": r.department.to_numpy(), "stream": r.stream.to_numpy(),
-        "mode": r["mode"].to_numpy(), "target_days": r.target_days.to_numpy(),
-        "delay_days": ((r.sent - r.dictated) / MINUTES_PER_DAY).to_numpy(),
-        **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
-        "doctor_minutes": r.doctor_minutes.to_numpy()})]}
+    return {"rows": [{col: _packed(r[col].to_numpy()) for col in DELAY_COLUMNS}]}
+
+
+# What ``report_delays`` is made of: its delays and stage lengths are computed at the end.
+DELAY_COLUMNS = ("report_id", "dictated", "department", "stream", "mode", "target_days",
+                 "typing_started", "typed", "validated", "sent", "doctor_minutes")
+
+
+def _packed(values: np.ndarray) -> tuple:
+    """A column in few bytes, given back by ``_unpacked`` as it was: text as codes into its
+    distinct values (a string a row would stay in Arrow's pool until the end), integers
+    at the smallest type that holds them."""
+    if values.dtype == object:
+        codes, labels = pd.factorize(values, use_na_sentinel=False)
+        return _packed(codes), np.asarray(labels, dtype=object)
+    if values.dtype.kind in "iu" and len(values):
+        small = np.result_type(np.min_scalar_type(values.min()), np.min_scalar_type(values.max()))
+        return values.astype(small), values.dtype
+    return values, values.dtype
+
+
+def _unpacked(packed: tuple) -> np.ndarray:
+    values, how = packed
+    if isinstance(values, tuple):  # codes into the labels ``how``
+        return how[_unpacked(values)]
+    return values.astype(how, copy=False)
 
 
 def delay_finish(p: dict) -> pd.DataFrame:
     """``report_delays`` from its pieces, in dictation order (ties: by department, stream,
     then id, which is the order within a stream): the same order however the run was cut
-    into parts (``engine.partition``) or chunks."""
-    rows = [r for r in p["rows"] if len(r)] or p["rows"][:1]
-    out = rows[0] if len(rows) == 1 else pd.concat(rows, ignore_index=True)
-    out = out.sort_values(["dictated", "department", "stream", "report_id"], kind="stable",
-                          ignore_index=True)
-    return out.drop(columns=["report_id", "dictated"])
+    into parts (``engine.partition``) or chunks.
+
+    Made column by column, each taken in that order once, the text ones from their few
+    names (a text column read back from Arrow would make a Python string a row: ~30 MiB
+    for a year of the group of 80 secretariats, the peak of its run)."""
+    rows = [r for r in p["rows"] if len(_unpacked(r["report_id"]))] or p["rows"][:1]
+    r = {col: (_unpacked(rows[0][col]) if len(rows) == 1 else
+               np.concatenate([_unpacked(chunk[col]) for chunk in rows]))
+         for col in DELAY_COLUMNS}
+    # Text sorts by its rank among the sorted names (a stable sort, as sort_values).
+    ranks = [pd.factorize(r[col], sort=True)[0] for col in ("stream", "department")]
+    order = np.lexsort((r["report_id"], *ranks, r["dictated"]))
+    times = pd.DataFrame({col: r[col] for col in ("dictated", "typing_started", "typed",
+                                                   "validated", "sent")})
+    stages = stage_lengths(times)
+    columns = {"department": r["department"], "stream": r["stream"], "mode": r["mode"],
+               "target_days": r["target_days"],
+               "delay_days": ((times.sent - times.dictated) / MINUTES_PER_DAY).to_numpy(),
+               **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
+               "doctor_minutes": r["doctor_minutes"]}
+    del r, times, stages
+    return pd.DataFrame({col: x[order] for col, x in columns.items()})
+
+
+# The report pieces that ``report_delays`` holds too (``without_delay_values``).
+DELAY_VALUES = {"delay": "delay_days", **{f"stage_{s}": f"{s}_days" for s in STAGES}}
+
+
+def without_delay_values(parts: dict) -> dict:
+    """Department pieces without the values of the delays and stage lengths of their sent
+    reports, which the ``report_delays`` rows hold as well (``with_delay_values`` puts them
+    back from those): a run keeps them once."""
+    for piece in parts.values():
+        for key in DELAY_VALUES:
+            piece["reports"].pop(key, None)
+    return parts
+
+
+def with_delay_values(parts: dict, delays: pd.DataFrame) -> dict:
+    """The department pieces (every department and ``ALL``) with the delay and stage
+    values of their sent reports taken from ``report_delays``: the same values as
+    ``report_parts`` keeps (in another order, which no figure read from them depends on)."""
+    names = [d for d in parts if d != ALL]
+    g = ByDepartment.of(delays.department, {d: i for i, d in enumerate(names)})
+    for key, col in DELAY_VALUES.items():
+        every = Kept()  # shares the departments' arrays
+        for dept, x in zip(names, g.values(delays[col].to_numpy(dtype=float))):
+            parts[dept]["reports"][key] = Kept(x)
+            every.merge(parts[dept]["reports"][key])
+        parts[ALL]["reports"][key] = every
+    return parts
 
 
 def report_delays(reports: pd.DataFrame, warmup: float, horizon: float = np.inf) -> pd.DataFrame:

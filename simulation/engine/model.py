@@ -289,9 +289,36 @@ def simulate(scenario: Scenario, seed: int, replication: int = 0,
         lambda name, rows: chunks.setdefault(name, []).append(rows))
     next_id = itertools.count().__next__
     end = 0.0
-    for part in parts:
-        model = Model(scenario, seed, replication, out, flush_rows, columns, part, next_id)
-        model.run(period=False)
-        end = max(end, model.env.now)
-    hand_over_period(out, end, model.warmup, model.horizon, columns)
+    with _collect_only_new():
+        for part in parts:
+            model = Model(scenario, seed, replication, out, flush_rows, columns, part, next_id)
+            model.run(period=False)
+            end = max(end, model.env.now)
+            warmup, horizon = model.warmup, model.horizon
+            del model
+            gc.collect()  # the finished part (see _collect_only_new)
+    hand_over_period(out, end, warmup, horizon, columns)
     return {} if sink is not None else assemble(chunks)
+
+
+@contextmanager
+def _collect_only_new() -> Iterator[None]:
+    """Collections that look only at objects made since entering (``gc.freeze``), so that
+    one after each part is cheap: ~4 ms, not ~60 ms.
+
+    A finished part's model is held in reference cycles (processes, their generators and
+    the secretaries or sources they run), so it is freed by the next full collection,
+    which with the lenient thresholds comes parts later: meanwhile its draws and arrival
+    times pile up, and the memory a part frees is left in holes among what lives on, so a
+    year of the group of 80 secretariats ended 37 MiB higher than 4 weeks with the KPIs
+    left out. Nothing is frozen when someone else froze objects already.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
