@@ -80,33 +80,29 @@ def measure(scenario: Scenario, seed: int, replication: int,
     open_days = int(open_day_mask(scenario)[cal.warmup_days:cal.horizon_days].sum())
     out.update(keeping_up(t, cal.warmup_days, cal.horizon_days, open_days))
     if letters is not None:
-        end = with_follow_up(scenario).calendar.horizon_days * MINUTES_PER_DAY
-        out.update(letter_figures(t["reports"], warmup, horizon, letters, end))
+        run = with_follow_up(scenario)
+        end = run.calendar.horizon_days * MINUTES_PER_DAY
+        out.update(letter_figures(t["reports"], warmup, horizon, letters, end,
+                                  open_day_mask(run)))
     return out
 
 
 def letter_figures(reports: pd.DataFrame, warmup: float, horizon: float,
-                   letters: LetterSpec, end: float) -> dict[str, float]:
-    """Mean delay (days) of the window's selected letters that were sent, the share sent
-    within the audit's days (a letter still unsent at ``end``, the follow-up cap, that long
-    after its dictation is late), as ``kpis.report_kpis`` defines them, and how many were
-    still unsent at the cap (their delay is missing from the mean)."""
+                   letters: LetterSpec, end: float, open_days: np.ndarray) -> dict[str, float]:
+    """The window's selected letters as ``kpis.report_kpis`` counts them (the run stopped
+    at ``end``): their mean delay in days, the share sent within the audit's days, and how
+    many were still unsent (their delay is missing from the mean)."""
     within, departments, targets = letters
-    r = reports[(reports.dictated >= warmup) & (reports.dictated < horizon)]
+    r = reports
     if departments is not None:
         r = r[r.department.isin(departments)]
     if targets is not None:
         r = r[r.target_days.isin(targets)]
-    sent = r.status.eq("sent").to_numpy(dtype=bool)
-    delay = (r.sent.to_numpy(dtype=float) - r.dictated.to_numpy(dtype=float)) / MINUTES_PER_DAY
-    out = {LETTERS_MEAN: float(delay[sent].mean()) if sent.any() else math.nan,
-           LETTERS_UNFINISHED: float((~sent).sum())}
+    p = kpis.report_parts(r, warmup, horizon, open_days, end,
+                          kpis.WITHIN_DAYS if within is None else within)
+    out = {LETTERS_MEAN: p["delay"].mean(), LETTERS_UNFINISHED: float(p["unsent"])}
     if within is not None:
-        late_unsent = ~sent & (r.dictated.to_numpy(dtype=float) + within * MINUTES_PER_DAY
-                               <= end)
-        judged = int(sent.sum() + late_unsent.sum())
-        out[LETTERS_WITHIN] = (float((delay[sent] <= within).sum()) / judged if judged
-                               else math.nan)
+        out[LETTERS_WITHIN] = kpis.within_share(p)
     return out
 
 

@@ -308,14 +308,24 @@ WITHIN_DAYS = 8  # the share sent within 8 days is what hospitals publish (CHUV 
 
 
 def report_parts(reports: pd.DataFrame, warmup: float, horizon: float,
-                 open_days: np.ndarray, end: float | None = None) -> dict:
-    """Pieces of ``report_kpis``: counts, and per sent report the values of its delays."""
+                 open_days: np.ndarray, end: float | None = None,
+                 within_days: float = WITHIN_DAYS) -> dict:
+    """Pieces of ``report_kpis``: counts, and per sent report the values of its delays.
+    ``within_days``: the days of the share sent within them (a calibration audit may
+    publish another number than the KPI's 8)."""
     return report_parts_by(reports, ByDepartment.whole(len(reports)), warmup, horizon,
-                           open_days, end)[0]
+                           open_days, end, within_days)[0]
+
+
+def within_share(p: dict) -> float:
+    """Share of the window's reports sent within the pieces' days; one still unsent that
+    long after its dictation when the run stopped counts as late."""
+    return _ratio(p["within"], p["sent"] + p["unsent_past_within"])
 
 
 def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horizon: float,
-                    open_days: np.ndarray, end: float | None = None) -> list[dict]:
+                    open_days: np.ndarray, end: float | None = None,
+                    within_days: float = WITHIN_DAYS) -> list[dict]:
     """``report_parts`` of each department of ``g`` in one pass over the rows."""
     end = horizon if end is None else end
     dictated = reports.dictated.to_numpy(dtype=float)
@@ -351,8 +361,8 @@ def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horiz
         "delay": _kept(g.values(delay_days, sent)),
         "working_days": g.sums(wdays, sent),  # only their mean is read
         "on_time": g.count(on_time), "late_unsent": g.count(late_unsent),
-        "within": g.count(sent & (delay_days <= WITHIN_DAYS)),
-        "unsent_past_within": g.count(unsent & (dictated + WITHIN_DAYS * MINUTES_PER_DAY <= end)),
+        "within": g.count(sent & (delay_days <= within_days)),
+        "unsent_past_within": g.count(unsent & (dictated + within_days * MINUTES_PER_DAY <= end)),
         "backlog": g.count(backlog),
         "targets_seen": [set(by_target[i]) for i in range(g.n)],
         "by_target": by_target,
@@ -374,8 +384,7 @@ def report_finish(p: dict, targets: list[int] | None = None) -> dict[str, float]
         "report_delay_p90_days": _p90(delay),
         "report_delay_mean_working_days": p["working_days"].mean(),
         "report_on_time_share": _ratio(p["on_time"], p["sent"] + p["late_unsent"]),
-        f"report_within_{WITHIN_DAYS}d_share": _ratio(p["within"],
-                                                   p["sent"] + p["unsent_past_within"]),
+        f"report_within_{WITHIN_DAYS}d_share": within_share(p),
         "report_backlog": float(p["backlog"]),
     }
     for target in sorted(set(targets if targets is not None else p["targets_seen"])):
@@ -826,7 +835,7 @@ def delay_finish(p: dict) -> pd.DataFrame:
     Made column by column, each taken in that order once, the text ones from their few
     names (a text column read back from Arrow would make a Python string a row: ~30 MiB
     for a year of the group of 80 secretariats, the peak of its run)."""
-    rows = [r for r in p["rows"] if len(_unpacked(r["report_id"]))] or p["rows"][:1]
+    rows = [r for r in p["rows"] if len(r["report_id"][0])] or p["rows"][:1]  # ids: integers
     r = {col: (_unpacked(rows[0][col]) if len(rows) == 1 else
                np.concatenate([_unpacked(chunk[col]) for chunk in rows]))
          for col in DELAY_COLUMNS}

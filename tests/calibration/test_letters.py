@@ -130,9 +130,11 @@ def test_letter_figures_are_the_report_kpis(absence, follow_up):
         update={"follow_up_days": follow_up})})
     t = simulate(scenario, 3, 0)
     warmup, horizon = 2 * MINUTES_PER_DAY, 28 * MINUTES_PER_DAY
-    end = with_follow_up(scenario).calendar.horizon_days * MINUTES_PER_DAY
-    got = letter_figures(t["reports"], warmup, horizon, (kpis.WITHIN_DAYS, None, None), end)
-    want = kpis.report_kpis(t["reports"], warmup, horizon, open_day_mask(scenario), end=end)
+    run = with_follow_up(scenario)
+    end, mask = run.calendar.horizon_days * MINUTES_PER_DAY, open_day_mask(run)
+    got = letter_figures(t["reports"], warmup, horizon, (kpis.WITHIN_DAYS, None, None), end,
+                         mask)
+    want = kpis.report_kpis(t["reports"], warmup, horizon, mask, end=end)
     assert math.isclose(got[LETTERS_MEAN], want["report_delay_mean_days"], rel_tol=1e-12)
     assert got[LETTERS_WITHIN] == want[f"report_within_{kpis.WITHIN_DAYS}d_share"]
     assert got[LETTERS_UNFINISHED] == want["reports_unfinished"]
@@ -140,12 +142,13 @@ def test_letter_figures_are_the_report_kpis(absence, follow_up):
 
 
 def test_selectors_pick_the_letters():
-    t = simulate(load_scenario(two_departments()), 3, 0)
+    scenario = load_scenario(two_departments())
+    t = simulate(scenario, 3, 0)
     warmup, horizon = 2 * MINUTES_PER_DAY, 28 * MINUTES_PER_DAY
-    r = t["reports"]
+    r, mask = t["reports"], open_day_mask(with_follow_up(scenario))
 
     def figures(departments=None, targets=None):
-        return letter_figures(r, warmup, horizon, (8, departments, targets), np.inf)
+        return letter_figures(r, warmup, horizon, (8, departments, targets), np.inf, mask)
 
     clinic_only = figures(frozenset({"clinic"}))
     assert figures(targets=frozenset({7})) == clinic_only  # the clinic's letters are J7
