@@ -565,52 +565,83 @@ def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: p
     """Pieces of ``staff_rows``: per level and name, minutes on duty, busy (per category)
     and interruptions; each secretary's team. Rows that start at or after the horizon
     are left out: how long the run went on after it (the follow-up, which stops with the
-    window's work) must not add a secretary's row."""
-    presence, segments = _before(presence, horizon), _before(segments, horizon)
-    pres = _clip(presence, warmup, horizon).to_numpy(dtype=float)
-    seg = _clip(segments, warmup, horizon).to_numpy(dtype=float)
-    ints = interruptions[(interruptions.time >= warmup) & (interruptions.time < horizon)]
-    teams = pd.concat([presence[["secretary", "team"]], segments[["secretary", "team"]]]) \
-        .drop_duplicates("secretary")
-    out: dict = {"team_of": dict(zip(teams.secretary.tolist(), teams.team.tolist()))}
+    window's work) must not add a secretary's row.
+
+    The rows are chosen by masks on their names' codes (``_factorized``), never by
+    filtering the tables: a filtered copy of a batch's text columns took ~23 MiB of
+    Arrow's memory, the largest step of a reduction (``analysis.streaming``).
+    """
+    p_in = presence.start.to_numpy(dtype=float) < horizon
+    s_in = segments.start.to_numpy(dtype=float) < horizon
+    pres = _clip(presence, warmup, horizon).to_numpy(dtype=float)[p_in]
+    seg = _clip(segments, warmup, horizon).to_numpy(dtype=float)[s_in]
+    when = interruptions.time.to_numpy(dtype=float)
+    i_in = (when >= warmup) & (when < horizon)
+    category = _factorized(segments.category, s_in)
+    out: dict = {"team_of": _team_of(presence, p_in, segments, s_in)}
     for level, key in (("secretary", "secretary"), ("team", "team"), ("all", None)):
         if key is None:
             on_duty, busy = {ALL: ExactSum(pres)}, {ALL: ExactSum(seg)}
-            by_cat = {ALL: _group_sums([segments.category], seg)}
-            n_int = {ALL: len(ints)}
+            by_cat = {ALL: _group_sums([category], seg)}
+            n_int = {ALL: int(np.count_nonzero(i_in))}
         else:
-            on_duty = _group_sums([presence[key]], pres)
-            busy = _group_sums([segments[key]], seg)
+            by_name = _factorized(segments[key], s_in)
+            on_duty = _group_sums([_factorized(presence[key], p_in)], pres)
+            busy = _group_sums([by_name], seg)
             by_cat: dict = {}
-            for (name, cat), total in _group_sums([segments[key], segments.category],
-                                                  seg).items():
+            for (name, cat), total in _group_sums([by_name, category], seg).items():
                 by_cat.setdefault(name, {})[cat] = total
-            counts = ints[key].value_counts()
-            n_int = {name: int(n) for name, n in zip(counts.index.tolist(), counts.tolist())}
+            codes, labels = _factorized(interruptions[key], i_in)
+            counts = np.bincount(codes[codes >= 0], minlength=len(labels))
+            n_int = {name: int(n) for name, n in zip(labels, counts.tolist()) if n}
         out[level] = {"on_duty": on_duty, "busy": busy, "by_category": by_cat,
                       "interruptions": n_int}
     return out
 
 
-def _before(rows: pd.DataFrame, horizon: float) -> pd.DataFrame:
-    """The rows that start before ``horizon`` (the table itself when all do: no copy)."""
-    early = rows.start.to_numpy(dtype=float) < horizon
-    return rows if early.all() else rows[early]
+def _factorized(column: pd.Series, mask: np.ndarray | None = None) -> tuple[np.ndarray, list]:
+    """Codes and labels of ``column``'s rows where ``mask`` holds, as ``pd.factorize`` of
+    those rows gives them (labels in order of first appearance, -1 for a missing value),
+    without copying the rows' text."""
+    codes, labels = pd.factorize(column)
+    names = labels.tolist()
+    if mask is None or mask.all():
+        return codes, names
+    local, used = pd.factorize(codes[mask])  # the kept codes, in order of first appearance
+    present = used >= 0
+    renumber = np.full(len(used) + 1, -1, dtype=np.intp)  # a missing value stays -1
+    renumber[np.flatnonzero(present)] = np.arange(np.count_nonzero(present))
+    return renumber[local], [names[u] for u in used[present].tolist()]
 
 
-def _group_sums(keys: list[pd.Series], values: np.ndarray) -> dict:
+def _team_of(presence: pd.DataFrame, p_in: np.ndarray, segments: pd.DataFrame,
+             s_in: np.ndarray) -> dict:
+    """Each secretary's team, from her first kept row (presence rows first, then segments),
+    as ``drop_duplicates`` of both tables' kept (secretary, team) pairs would give it."""
+    out: dict = {}
+    for rows, mask in ((presence, p_in), (segments, s_in)):
+        codes, names = _factorized(rows.secretary, mask)
+        firsts = np.flatnonzero(mask)[np.unique(codes, return_index=True)[1]]
+        teams = rows.team.iloc[firsts].tolist()
+        for name, team in zip(rows.secretary.iloc[firsts].tolist(), teams):
+            out.setdefault(name, team)
+    return out
+
+
+def _group_sums(keys: list[pd.Series | tuple[np.ndarray, list]], values: np.ndarray) -> dict:
     """``ExactSum`` of ``values`` per key (a tuple when there are several key columns);
-    rows with a missing key are left out, as ``groupby`` does."""
+    rows with a missing key are left out, as ``groupby`` does. A key is a column, or its
+    rows' ``_factorized`` codes and labels."""
     if not len(values):
         return {}
     combined = np.zeros(len(values), dtype=np.int64)
     missing = np.zeros(len(values), dtype=bool)
     uniques = []
     for k in keys:
-        codes, labels = pd.factorize(k)
+        codes, labels = k if isinstance(k, tuple) else _factorized(k)
         missing |= codes < 0
         combined = combined * max(len(labels), 1) + codes
-        uniques.append(labels.tolist())
+        uniques.append(labels)
     order = np.argsort(combined[~missing], kind="stable")
     ordered = combined[~missing][order]
     grouped = values[~missing][order]
@@ -770,13 +801,27 @@ def department_rows(tables: dict[str, pd.DataFrame], warmup: float, horizon: flo
 
 
 def hourly_parts(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) -> dict:
-    """Pieces of ``hourly_pickup``: offered and answered per department and hour."""
-    c = calls[(calls.arrival >= warmup) & (calls.arrival < horizon) & (calls.leg == "first")]
-    c = c[c.outcome.isin(["answered", "abandoned", "cut_off"])]
-    hour = ((c.arrival % MINUTES_PER_DAY) // 60).astype(int)
-    g = c.assign(hour=hour, answered_flag=(c.outcome == "answered")).groupby(["department", "hour"])
-    return {"counts": [g.agg(offered=("answered_flag", "size"),
-                             answered=("answered_flag", "sum")).reset_index()]}
+    """Pieces of ``hourly_pickup``: offered and answered first-leg calls per department and
+    hour, as ``groupby(["department", "hour"])`` gives them (sorted by both), counted on
+    the rows' codes rather than on a filtered copy of the calls' text."""
+    arrival = calls.arrival.to_numpy(dtype=float)
+    keep = ((arrival >= warmup) & (arrival < horizon) & calls.leg.eq("first").to_numpy(dtype=bool)
+            & calls.outcome.isin(["answered", "abandoned", "cut_off"]).to_numpy(dtype=bool))
+    codes, names = _factorized(calls.department, keep)
+    answered = calls.outcome.eq("answered").to_numpy(dtype=bool)[keep]
+    hour = ((arrival[keep] % MINUTES_PER_DAY) // 60).astype(np.int64)
+    known = codes >= 0  # a missing department is no group (as groupby's dropna)
+    by_name = sorted(range(len(names)), key=names.__getitem__)
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[by_name] = np.arange(len(names))
+    key = rank[codes[known]] * 24 + hour[known]
+    offered = np.bincount(key, minlength=24 * len(names))
+    picked = np.bincount(key[answered[known]], minlength=24 * len(names))
+    cells = np.flatnonzero(offered)
+    return {"counts": [pd.DataFrame({
+        "department": pd.array([names[by_name[i]] for i in (cells // 24).tolist()],
+                               dtype=calls.department.dtype),
+        "hour": cells % 24, "offered": offered[cells], "answered": picked[cells]})]}
 
 
 def hourly_finish(p: dict) -> pd.DataFrame:
@@ -832,26 +877,41 @@ def delay_finish(p: dict) -> pd.DataFrame:
     then id, which is the order within a stream): the same order however the run was cut
     into parts (``engine.partition``) or chunks.
 
-    Made column by column, each taken in that order once, the text ones from their few
-    names (a text column read back from Arrow would make a Python string a row: ~30 MiB
-    for a year of the group of 80 secretariats, the peak of its run)."""
+    Made column by column, each put in that order as soon as it is unpacked and its
+    inputs dropped, the text ones from their few names (a text column read back from
+    Arrow would make a Python string a row: ~30 MiB for a year of the group of 80
+    secretariats); the stage lengths are ``stage_lengths``' arithmetic on the ordered
+    columns. Holding every column unordered beside tables of them took ~55 MiB at the
+    end of that year, the peak of its run."""
     rows = [r for r in p["rows"] if len(r["report_id"][0])] or p["rows"][:1]  # ids: integers
-    r = {col: (_unpacked(rows[0][col]) if len(rows) == 1 else
-               np.concatenate([_unpacked(chunk[col]) for chunk in rows]))
-         for col in DELAY_COLUMNS}
+
+    def column(col: str) -> np.ndarray:
+        if len(rows) == 1:
+            return _unpacked(rows[0][col])
+        return np.concatenate([_unpacked(chunk[col]) for chunk in rows])
+
+    dictated = column("dictated")
     # Text sorts by its rank among the sorted names (a stable sort, as sort_values).
-    ranks = [pd.factorize(r[col], sort=True)[0] for col in ("stream", "department")]
-    order = np.lexsort((r["report_id"], *ranks, r["dictated"]))
-    times = pd.DataFrame({col: r[col] for col in ("dictated", "typing_started", "typed",
-                                                   "validated", "sent")})
-    stages = stage_lengths(times)
-    columns = {"department": r["department"], "stream": r["stream"], "mode": r["mode"],
-               "target_days": r["target_days"],
-               "delay_days": ((times.sent - times.dictated) / MINUTES_PER_DAY).to_numpy(),
-               **{f"{s}_days": stages[s].to_numpy() for s in STAGES},
-               "doctor_minutes": r["doctor_minutes"]}
-    del r, times, stages
-    return pd.DataFrame({col: x[order] for col, x in columns.items()})
+    ranks = [pd.factorize(column(col), sort=True)[0] for col in ("stream", "department")]
+    order = np.lexsort((column("report_id"), *ranks, dictated))
+    del ranks
+    dictated = dictated[order]
+    out = {col: column(col)[order] for col in ("department", "stream", "mode", "target_days")}
+    sent = column("sent")[order]
+    out["delay_days"] = (sent - dictated) / MINUTES_PER_DAY
+    # Front-end reports are never typed: their typing stages are zero (``stage_lengths``).
+    started = column("typing_started")[order]
+    started = np.where(np.isnan(started), dictated, started)
+    typed = column("typed")[order]
+    typed = np.where(np.isnan(typed), dictated, typed)
+    validated = column("validated")[order]
+    stages = {"wait_typing": started - dictated, "typing": typed - started,
+              "wait_signoff": validated - typed, "sending": sent - validated}
+    del dictated, sent, started, typed, validated
+    for stage in STAGES:
+        out[f"{stage}_days"] = stages.pop(stage) / MINUTES_PER_DAY
+    out["doctor_minutes"] = column("doctor_minutes")[order]
+    return pd.DataFrame(out, copy=False)
 
 
 # The report pieces that ``report_delays`` holds too (``without_delay_values``).
