@@ -621,7 +621,7 @@ def _team_of(presence: pd.DataFrame, p_in: np.ndarray, segments: pd.DataFrame,
     out: dict = {}
     for rows, mask in ((presence, p_in), (segments, s_in)):
         codes, names = _factorized(rows.secretary, mask)
-        firsts = np.flatnonzero(mask)[np.unique(codes, return_index=True)[1]]
+        firsts = np.flatnonzero(mask)[np.sort(np.unique(codes, return_index=True)[1])]
         teams = rows.team.iloc[firsts].tolist()
         for name, team in zip(rows.secretary.iloc[firsts].tolist(), teams):
             out.setdefault(name, team)
