@@ -93,6 +93,13 @@ def main(argv: list[str] | None = None) -> dict:
               f"{r['days_run']:.0f}): {r['seconds']:7.1f} s, "
               f"peak {r['peak_rss_mb']:.0f} MiB ({r['peak_rss_mb'] / memory[0]['peak_rss_mb']:.2f}"
               f" x the {horizons[0]}-day peak)")
+    if args.full:  # issue 13's targets for the group year, as measured in this run
+        year, ratio = memory[-1], memory[-1]["peak_rss_mb"] / memory[0]["peak_rss_mb"]
+        print(f"  targets: the group year in {year['seconds']:.1f} s (< 60 s on this machine: "
+              f"{'met' if year['seconds'] < 60 else 'NOT met'}); its peak "
+              f"{year['peak_rss_mb']:.0f} MiB (< 500 MiB: "
+              f"{'met' if year['peak_rss_mb'] < 500 else 'NOT met'}) and {ratio:.2f} x the "
+              f"28-day peak (within 10%: {'met' if ratio <= 1.10 else 'NOT met'})")
     largest = scaling[-1]
     whole = run_child("group_scale", str(largest["secretariats"]), str(scale_days), "whole",
                       timeout=7200)
