@@ -568,8 +568,8 @@ def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: p
     window's work) must not add a secretary's row.
 
     The rows are chosen by masks on their names' codes (``_factorized``), never by
-    filtering the tables: a filtered copy of a batch's text columns took ~23 MiB of
-    Arrow's memory, the largest step of a reduction (``analysis.streaming``).
+    filtering the tables: a filtered copy of a batch's text columns lives in Arrow's
+    pool and was the largest step of a reduction (docs/performance.md).
     """
     p_in = presence.start.to_numpy(dtype=float) < horizon
     s_in = segments.start.to_numpy(dtype=float) < horizon
@@ -593,7 +593,7 @@ def staff_parts(presence: pd.DataFrame, segments: pd.DataFrame, interruptions: p
                 by_cat.setdefault(name, {})[cat] = total
             codes, labels = _factorized(interruptions[key], i_in)
             counts = np.bincount(codes[codes >= 0], minlength=len(labels))
-            n_int = {name: int(n) for name, n in zip(labels, counts.tolist()) if n}
+            n_int = {name: int(n) for name, n in zip(labels, counts.tolist())}
         out[level] = {"on_duty": on_duty, "busy": busy, "by_category": by_cat,
                       "interruptions": n_int}
     return out
@@ -609,18 +609,18 @@ def _factorized(column: pd.Series, mask: np.ndarray | None = None) -> tuple[np.n
         return codes, names
     local, used = pd.factorize(codes[mask])  # the kept codes, in order of first appearance
     present = used >= 0
-    renumber = np.full(len(used) + 1, -1, dtype=np.intp)  # a missing value stays -1
-    renumber[np.flatnonzero(present)] = np.arange(np.count_nonzero(present))
+    renumber = np.full(len(used), -1, dtype=np.intp)  # a missing name's code (-1) stays -1
+    renumber[present] = np.arange(np.count_nonzero(present))
     return renumber[local], [names[u] for u in used[present].tolist()]
 
 
 def _team_of(presence: pd.DataFrame, p_in: np.ndarray, segments: pd.DataFrame,
-             s_in: np.ndarray) -> dict:
+             s_in: np.ndarray) -> dict[str, str]:
     """Each secretary's team, from her first kept row (presence rows first, then segments),
     as ``drop_duplicates`` of both tables' kept (secretary, team) pairs would give it."""
-    out: dict = {}
+    out: dict[str, str] = {}
     for rows, mask in ((presence, p_in), (segments, s_in)):
-        codes, names = _factorized(rows.secretary, mask)
+        codes, _ = _factorized(rows.secretary, mask)
         firsts = np.flatnonzero(mask)[np.sort(np.unique(codes, return_index=True)[1])]
         teams = rows.team.iloc[firsts].tolist()
         for name, team in zip(rows.secretary.iloc[firsts].tolist(), teams):
@@ -814,14 +814,16 @@ def hourly_parts(calls: pd.DataFrame, warmup: float, horizon: float = np.inf) ->
     by_name = sorted(range(len(names)), key=names.__getitem__)
     rank = np.empty(len(names), dtype=np.int64)
     rank[by_name] = np.arange(len(names))
-    key = rank[codes[known]] * 24 + hour[known]
-    offered = np.bincount(key, minlength=24 * len(names))
-    picked = np.bincount(key[answered[known]], minlength=24 * len(names))
+    # 24 hours a department, more if a clock ever rounded to 24:00 (no cell may spill over).
+    hours = max(24, int(hour.max()) + 1 if len(hour) else 0)
+    key = rank[codes[known]] * hours + hour[known]
+    offered = np.bincount(key, minlength=hours * len(names))
+    picked = np.bincount(key[answered[known]], minlength=hours * len(names))
     cells = np.flatnonzero(offered)
     return {"counts": [pd.DataFrame({
-        "department": pd.array([names[by_name[i]] for i in (cells // 24).tolist()],
+        "department": pd.array([names[by_name[i]] for i in (cells // hours).tolist()],
                                dtype=calls.department.dtype),
-        "hour": cells % 24, "offered": offered[cells], "answered": picked[cells]})]}
+        "hour": cells % hours, "offered": offered[cells], "answered": picked[cells]})]}
 
 
 def hourly_finish(p: dict) -> pd.DataFrame:
@@ -877,12 +879,10 @@ def delay_finish(p: dict) -> pd.DataFrame:
     then id, which is the order within a stream): the same order however the run was cut
     into parts (``engine.partition``) or chunks.
 
-    Made column by column, each put in that order as soon as it is unpacked and its
-    inputs dropped, the text ones from their few names (a text column read back from
-    Arrow would make a Python string a row: ~30 MiB for a year of the group of 80
-    secretariats); the stage lengths are ``stage_lengths``' arithmetic on the ordered
-    columns. Holding every column unordered beside tables of them took ~55 MiB at the
-    end of that year, the peak of its run."""
+    Made column by column, each put in that order as soon as it is unpacked, the text ones
+    from their few names (read back from Arrow, a text column would make a Python string a
+    row); the stage lengths are ``stage_lengths``' arithmetic on the ordered columns. So
+    the end of a long run holds little more than the table itself (docs/performance.md)."""
     rows = [r for r in p["rows"] if len(r["report_id"][0])] or p["rows"][:1]  # ids: integers
 
     def column(col: str) -> np.ndarray:
@@ -890,21 +890,26 @@ def delay_finish(p: dict) -> pd.DataFrame:
             return _unpacked(rows[0][col])
         return np.concatenate([_unpacked(chunk[col]) for chunk in rows])
 
-    dictated = column("dictated")
+    def times(col: str) -> np.ndarray:  # floats even when a hand-made column is all None
+        return np.asarray(column(col), dtype=float)
+
+    dictated = times("dictated")
     # Text sorts by its rank among the sorted names (a stable sort, as sort_values).
     ranks = [pd.factorize(column(col), sort=True)[0] for col in ("stream", "department")]
     order = np.lexsort((column("report_id"), *ranks, dictated))
     del ranks
     dictated = dictated[order]
-    out = {col: column(col)[order] for col in ("department", "stream", "mode", "target_days")}
-    sent = column("sent")[order]
+    out = {col: pd.array(column(col)[order], dtype="str")  # text even when there is none
+           for col in ("department", "stream", "mode")}
+    out["target_days"] = column("target_days")[order]
+    sent = times("sent")[order]
     out["delay_days"] = (sent - dictated) / MINUTES_PER_DAY
     # Front-end reports are never typed: their typing stages are zero (``stage_lengths``).
-    started = column("typing_started")[order]
+    started = times("typing_started")[order]
     started = np.where(np.isnan(started), dictated, started)
-    typed = column("typed")[order]
+    typed = times("typed")[order]
     typed = np.where(np.isnan(typed), dictated, typed)
-    validated = column("validated")[order]
+    validated = times("validated")[order]
     stages = {"wait_typing": started - dictated, "typing": typed - started,
               "wait_signoff": validated - typed, "sending": sent - validated}
     del dictated, sent, started, typed, validated

@@ -1,10 +1,12 @@
-"""Staff and hourly pieces counted on the names' codes equal pandas filters and groupbys.
+"""KPI pieces computed on codes and arrays equal the plain pandas way of computing them.
 
 ``kpis.staff_parts`` and ``kpis.hourly_parts`` choose their rows by masks on factorized
-names instead of filtering the tables (a filtered copy of a batch's text took ~23 MiB of
-Arrow's memory). The reference here is the plain pandas way: filter the rows, then
-``groupby`` / ``value_counts`` / ``drop_duplicates``. Random tables have rows on both
-sides of the window, missing names and names seen only outside it.
+names instead of filtering the tables, and ``kpis.delay_finish`` builds ``report_delays``
+column by column in order (both to keep a batch's text out of Arrow's memory). The
+references here filter the rows, then ``groupby`` / ``value_counts`` / ``drop_duplicates``,
+or sort a whole frame and take ``stage_lengths`` of it. Random tables have rows on both
+sides of the window and exactly on its bounds, missing names, names seen only outside it,
+and a secretary's rows in more than one team (her first kept row names it).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def text(values) -> pd.Series:
 
 @st.composite
 def staff_tables(draw):
-    times = st.floats(0, 8 * MINUTES_PER_DAY, allow_nan=False)
+    times = st.one_of(st.sampled_from([WARMUP, HORIZON]),
+                      st.floats(0, 8 * MINUTES_PER_DAY, allow_nan=False))
 
     def rows(n_min: int, columns) -> pd.DataFrame:
         n = draw(st.integers(n_min, 40))
@@ -45,8 +48,11 @@ def staff_tables(draw):
     interruptions = rows(0, {"secretary": st.sampled_from(NAMES), "time": times})
     for t in (presence, segments):
         t["end"] = t.start + t.pop("length")
+    moved = draw(st.booleans())  # some rows of a secretary in another team
     for t in (presence, segments, interruptions):
-        t["team"] = text([TEAMS[s] if isinstance(s, str) else None for s in t.secretary])
+        t["team"] = text([None if not isinstance(s, str) else
+                          "back" if moved and draw(st.booleans()) else TEAMS[s]
+                          for s in t.secretary])
         t["secretary"] = text(t.secretary.tolist())
     segments["category"] = text(segments.category.tolist())
     return presence, segments, interruptions
@@ -90,7 +96,9 @@ def test_staff_parts_equal_filters_and_groupbys(tables):
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(NAMES), st.floats(0, 8 * MINUTES_PER_DAY),
+@given(st.lists(st.tuples(st.sampled_from(NAMES),
+                          st.one_of(st.sampled_from([WARMUP, HORIZON]),
+                                    st.floats(0, 8 * MINUTES_PER_DAY)),
                           st.sampled_from(["first", "transfer"]),
                           st.sampled_from(["answered", "abandoned", "cut_off", "closed",
                                            "in_system"])), max_size=60))
@@ -106,8 +114,53 @@ def test_hourly_parts_equal_a_groupby(rows):
         ["department", "hour"])
     want = g.agg(offered=("answered_flag", "size"),
                  answered=("answered_flag", "sum")).reset_index()
-    assert list(got.columns) == list(want.columns)
-    assert got.department.dtype == calls.department.dtype
-    for col in want.columns:
-        assert got[col].tolist() == want[col].tolist(), col
-    assert np.issubdtype(got.offered.dtype, np.integer)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+@st.composite
+def sent_reports(draw):
+    """Reports as the engine records them: front-end ones never typed (NaN typing times)."""
+    n = draw(st.integers(0, 30))
+    day = st.floats(0, 8 * MINUTES_PER_DAY, allow_nan=False)
+    rows = []
+    for i in range(n):
+        dictated = draw(st.one_of(st.sampled_from([WARMUP, HORIZON, 3000.0]), day))
+        typed_by_hand = draw(st.booleans())
+        start = dictated + draw(st.floats(0, 600)) if typed_by_hand else np.nan
+        typed = start + draw(st.floats(0, 60)) if typed_by_hand else np.nan
+        validated = (typed if typed_by_hand else dictated) + draw(st.floats(0, 9000))
+        rows.append({"report_id": draw(st.integers(0, 10 ** 6)) if draw(st.booleans()) else i,
+                     "dictated": dictated, "department": draw(st.sampled_from(["b", "a"])),
+                     "stream": draw(st.sampled_from(["y", "x"])),
+                     "mode": "classic" if typed_by_hand else "front_end",
+                     "target_days": draw(st.sampled_from([0, 7])),
+                     "typing_started": start, "typed": typed, "validated": validated,
+                     "sent": validated + draw(st.floats(0, 2000)),
+                     "doctor_minutes": draw(st.floats(0, 5)),
+                     "status": draw(st.sampled_from(["sent", "sent", "typed"]))})
+    frame = pd.DataFrame(rows, columns=[*kpis.DELAY_COLUMNS, "status"]).astype(
+        {"report_id": "int64", "target_days": "int64", "dictated": float,
+         "typing_started": float, "typed": float, "validated": float, "sent": float,
+         "doctor_minutes": float})
+    for col in ("department", "stream", "mode", "status"):
+        frame[col] = text(frame[col].tolist())
+    return frame
+
+
+@settings(max_examples=150, deadline=None)
+@given(sent_reports(), st.integers(1, 4))
+def test_report_delays_equal_a_sorted_frame_and_its_stage_lengths(reports, chunks):
+    pieces: dict = {}
+    for chunk in np.array_split(np.arange(len(reports)), chunks):
+        kpis.merge_parts(pieces, kpis.delay_parts(reports.iloc[chunk], WARMUP, HORIZON))
+    got = kpis.delay_finish(pieces)
+    r = reports[(reports.dictated >= WARMUP) & (reports.dictated < HORIZON)
+                & (reports.status == "sent")]
+    r = r.sort_values(["dictated", "department", "stream", "report_id"], kind="stable")
+    stages = kpis.stage_lengths(r)
+    want = pd.DataFrame({"department": r.department, "stream": r.stream, "mode": r["mode"],
+                         "target_days": r.target_days,
+                         "delay_days": (r.sent - r.dictated) / MINUTES_PER_DAY,
+                         **{f"{s}_days": stages[s] for s in kpis.STAGES},
+                         "doctor_minutes": r.doctor_minutes}).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
