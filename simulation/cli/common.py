@@ -65,8 +65,8 @@ def add_max_events(p: argparse.ArgumentParser) -> None:
     """``--max-events N``: the event budget a scenario's run may need (refused above it)."""
     p.add_argument("--max-events", type=max_events_type, default=None, metavar="N",
                    help="refuse a scenario whose run would simulate more than N events "
-                        "(calls, visits, tasks, report steps; default 10 million, about a "
-                        "quarter of an hour per replication)")
+                        "(calls, visits, tasks, report steps; default 30 million, a few minutes "
+                        "per replication; a year of an 80-secretariat group is 13 million)")
 
 
 def load(path: str, overrides: list[str], max_events: int | None = None):

@@ -29,7 +29,8 @@ def _share(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
     if not 0.05 <= value <= 0.99:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0.05 and 0.99")
+        raise argparse.ArgumentTypeError(f"{text} is not between 0.05 and 0.99 (a share: "
+                                         "0.8 for 80%)")
     return value
 
 
@@ -76,6 +77,14 @@ def cmd_generate_group(args) -> int:
     if out.exists() and out.is_dir():
         raise UsageError(f"--out '{out}' is a folder; give a file path such as "
                          f"{out / 'hospital_group.yaml'}")
+    most = max(1, args.secretariats // 2)  # poles of two secretariats or more
+    if args.poles is not None and args.poles > most:
+        raise UsageError(f"--poles {args.poles}: {args.secretariats} secretariats make at most "
+                         f"{most} poles of two or more (a pole of one secretariat pools "
+                         f"nothing); give --poles {most} or fewer")
+    if args.poles is None and args.pole_size == 1 and args.secretariats > 1:
+        raise UsageError("--pole-size 1: a pole of one secretariat pools nothing; give 2 or "
+                         "more")
     files = group_files(args.secretariats, args.seed, args.poles, args.pole_size,
                         args.utilisation, str(args.out))
     try:

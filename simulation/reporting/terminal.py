@@ -49,9 +49,19 @@ def share_rows(summary: pd.DataFrame) -> list[tuple[str, str, str]]:
     return [(k, f"Time share: {k[len('share_'):].replace('_', ' ')}", "%") for k in cats]
 
 
-def kpi_table(summary: pd.DataFrame, title: str = "") -> str:
-    """KPI x department table: ALL with its 95% CI, then each department's mean."""
+# More departments than this and the table shows ALL only (a hospital group's 80 columns
+# would make lines of ~2,000 characters); each department's figures stay in summary.csv.
+MAX_DEPARTMENT_COLUMNS = 8
+
+
+def kpi_table(summary: pd.DataFrame, title: str = "",
+              max_departments: int = MAX_DEPARTMENT_COLUMNS) -> str:
+    """KPI x department table: ALL with its 95% CI, then each department's mean (only ALL,
+    and a line saying where the rest is, beyond ``max_departments`` departments)."""
     depts = list(dict.fromkeys(summary.department))
+    hidden = len(depts) - 1 if len(depts) - 1 > max_departments else 0
+    if hidden:
+        depts = depts[:1]
     idx = summary.set_index(["department", "kpi"])
     rows = []
     for kpi, label, unit in HEADLINE + share_rows(summary):
@@ -73,6 +83,9 @@ def kpi_table(summary: pd.DataFrame, title: str = "") -> str:
                                    for i, (c, w) in enumerate(zip(cells, widths)))
     out = [title] if title else []
     out += [line(header), line(["-" * w for w in widths]), *[line(r) for r in rows]]
+    if hidden:
+        out.append(f"({hidden} departments: each one's figures are in summary.csv and "
+                   "report.html of the output folder, or printed by --json)")
     return "\n".join(out)
 
 

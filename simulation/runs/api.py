@@ -46,7 +46,7 @@ def run(
     ``out`` and run only the others (RecordError if the folder holds another run).
     ``on_replication`` is called as each replication finishes (e.g. a progress bar),
     ``on_start(replications, already_written)`` before the first starts. A scenario
-    whose run would simulate more than ``max_events`` events (default 10 million) is
+    whose run would simulate more than ``max_events`` events (default 30 million) is
     refused with a ScenarioError before anything runs.
     """
     if not isinstance(scenario, Scenario):

@@ -161,7 +161,7 @@ def bounds_table() -> list[str]:
              "is meant, and inside", "these bounds, which no hospital could exceed: a value "
              "outside them is a typo or a unit", "mistake, reported with the field's path "
              "and the fix. Before a run, the expected number of", "events is also checked "
-             "against a budget (`--max-events`, default 10 million), and a warning",
+             "against a budget (`--max-events`, default 30 million), and a warning",
              "says when the work demanded is at least the secretaries' time on duty "
              "(docs/model.md,", "\"Checks before a run\"). Names of the scenario, departments, "
              "streams, teams, shifts and", "secretaries must be safe file names: not `.` or "

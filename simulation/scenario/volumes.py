@@ -25,9 +25,14 @@ from simulation.scenario.schema import (
 )
 from simulation.scenario.streams import hourly_rates
 
-# About 10 million events (calls, visits, tasks, report steps) is a quarter of an hour per
-# replication on one core (baseline: ~12,000 a second); more is almost always a typo.
-DEFAULT_MAX_EVENTS = 10_000_000
+# Expected events (calls, visits, tasks, report steps, counted over the horizon and the
+# whole follow-up cap) run at roughly 200,000 a second on one core (the 80-secretariat
+# group year, 13 million, in 42-56 s on a 2-core Intel Xeon VM; ~80 s on an AMD EPYC).
+# 30 million, a few minutes a replication, leaves two years of that group; a typo such as
+# 100,000 calls a day in one stream of the baseline is 80 million.
+DEFAULT_MAX_EVENTS = 30_000_000
+EVENTS_PER_SECOND = 200_000  # for the time a refused run would take, in the message
+SPREAD_SHARE = 0.05  # no contributor above this share: the size is the horizon's or the model's
 # SimPy bookkeeping per secretary-day (arrive, breaks, leave) and per doctor sitting.
 EVENTS_PER_STAFF_DAY = 4
 EVENTS_PER_SITTING = 2
@@ -107,14 +112,23 @@ def check_event_budget(scenario: Scenario, max_events: int | None = None,
     total = sum(n for _p, n in parts)
     if total > budget:
         cal = scenario.calendar
-        top = ", ".join(f"{p} ({_millions(n)})" for k, (p, n) in enumerate(parts[:3])
-                        if k == 0 or n >= 0.05 * total)
-        raise ScenarioError([(parts[0][0], (
+        minutes = total / EVENTS_PER_SECOND / 60
+        size = (f"about {minutes:.0f} minutes per replication" if minutes >= 1.5
+                else "about a minute per replication")
+        if parts[0][1] >= SPREAD_SHARE * total:
+            field = parts[0][0]
+            top = ", ".join(f"{p} ({_millions(n)})" for k, (p, n) in enumerate(parts[:3])
+                            if k == 0 or n >= SPREAD_SHARE * total)
+            where = f"the biggest are {top}; check these volumes and the horizon"
+        else:  # a big model or a long horizon, not one stream
+            field = "calendar.horizon_days"
+            where = (f"they are spread over {len(parts)} streams, staff and doctors (the "
+                     f"biggest, {parts[0][0]}, is {parts[0][1] / total:.0%}); check the horizon")
+        raise ScenarioError([(field, (
             f"a run would simulate about {_millions(total)} events over up to "
             f"{cal.horizon_days + cal.follow_up_days} days (horizon and follow-up), more than "
-            f"the budget of {_millions(budget)} (hours per replication); the biggest are "
-            f"{top}; check these volumes and the horizon, or raise the budget with "
-            f"--max-events {int(total * 1.1) + 1}"))], source)
+            f"the budget of {_millions(budget)} ({size}); {where}, or raise the budget "
+            f"with --max-events {int(total * 1.1) + 1}"))], source)
     return total
 
 

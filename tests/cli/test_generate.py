@@ -10,6 +10,7 @@ import pytest
 from simulation.cli.main import main
 from simulation.scenario.composition import load_composed
 from simulation.scenario.group_yaml import group_files
+from simulation.scenario.io import read_yaml
 
 
 def secsim(*args: str) -> subprocess.CompletedProcess:
@@ -62,6 +63,27 @@ def test_bad_input_is_one_clear_line(tmp_path, capsys, args, words):
         assert word in last, (word, err)
     assert "Traceback" not in err
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--secretariats", "5", "--poles", "10"], ["--poles 10", "at most 2 poles", "pools nothing"]),
+    (["--secretariats", "6", "--poles", "4"], ["--poles 4", "give --poles 3 or fewer"]),
+    (["--pole-size", "1"], ["--pole-size 1", "give 2 or more"]),
+])
+def test_poles_that_would_pool_nothing_are_refused(tmp_path, capsys, args, words):
+    assert main(["generate", "group", *args, "--out", str(tmp_path / "g.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("secsim generate: ")
+    for word in words:
+        assert word in err, (word, err)
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_most_poles_allowed_still_pool_two_secretariats_each(tmp_path):
+    assert main(["generate", "group", "--secretariats", "6", "--poles", "3", "--quiet",
+                 "--out", str(tmp_path / "g.yaml")]) == 0
+    poles = read_yaml(tmp_path / "g.yaml")["x-poles"]
+    assert len(poles) == 3 and all(len(members) == 2 for members in poles.values())
 
 
 @pytest.mark.parametrize("out, words", [

@@ -152,3 +152,21 @@ def test_doctors_and_calendar_are_the_baseline_ones(scenario):
         assert dept.doctors.model_dump(exclude={"count", "names"}) == theirs
     for field in ("horizon_days", "warmup_days", "follow_up_days"):
         assert getattr(scenario.calendar, field) == getattr(baseline.calendar, field), field
+
+
+def test_the_group_year_is_within_the_default_event_budget_and_a_decade_is_not(scenario):
+    """The year a board asks for runs without --max-events; a horizon far beyond it is
+    refused, naming the horizon (no stream makes 5% of a group's events)."""
+    from simulation.scenario.errors import ScenarioError
+    from simulation.scenario.volumes import DEFAULT_MAX_EVENTS, check_event_budget
+
+    def longer(days: int):
+        cal = scenario.calendar.model_copy(update={"horizon_days": days})
+        return scenario.model_copy(update={"calendar": cal})
+
+    assert check_event_budget(longer(365)) < DEFAULT_MAX_EVENTS
+    with pytest.raises(ScenarioError) as refused:
+        check_event_budget(longer(3650))
+    ((field, message),) = refused.value.problems
+    assert field == "calendar.horizon_days"
+    assert "spread over" in message and "--max-events" in message
