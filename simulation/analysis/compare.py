@@ -44,13 +44,19 @@ def compare(kpis: dict[str, pd.DataFrame], baseline: str, level: float = 0.95) -
     if baseline not in kpis:
         raise ValueError(f"baseline '{baseline}' is not among the scenarios {sorted(kpis)}")
     base = kpis[baseline].set_index(["department", "replication"])
+    base_departments = set(base.index.get_level_values(0))
     rows = []
     for name, table in kpis.items():
         t = table.set_index(["department", "replication"])
         cols = [c for c in t.columns if pd.api.types.is_numeric_dtype(t[c])]
         for dept in t.index.get_level_values(0).unique():
             mine = t.loc[dept]
-            theirs = base.loc[dept] if dept in base.index.get_level_values(0) else None
+            theirs = base.loc[dept] if dept in base_departments else None
+            if theirs is not None:
+                # The replications both ran, in this scenario's order (as an inner concat):
+                # found once per department, not once per KPI (a group has 80 of them).
+                common = mine.index.intersection(theirs.index)
+                at_x, at_y = mine.index.get_indexer(common), theirs.index.get_indexer(common)
             for kpi in cols:
                 x = mine[kpi]
                 mean, low, high, n = t_interval(x.to_numpy(), level)
@@ -60,9 +66,9 @@ def compare(kpis: dict[str, pd.DataFrame], baseline: str, level: float = 0.95) -
                                        math.nan, math.nan, 0])
                     continue
                 y = theirs[kpi]
-                both = pd.concat([x, y], axis=1, join="inner").dropna()
-                d = (both.iloc[:, 0] - both.iloc[:, 1]).to_numpy()
-                dmean, dlow, dhigh, npairs = t_interval(d, level)
+                a, b = x.to_numpy(dtype=float)[at_x], y.to_numpy(dtype=float)[at_y]
+                paired = ~(np.isnan(a) | np.isnan(b))
+                dmean, dlow, dhigh, npairs = t_interval(a[paired] - b[paired], level)
                 ulow, uhigh = welch_interval(x.to_numpy(dtype=float), y.to_numpy(dtype=float),
                                              level)
                 significant = bool(npairs > 1 and not math.isnan(dlow) and (dlow > 0 or dhigh < 0))

@@ -106,6 +106,20 @@ def test_compare_reports_paired_differences_exactly():
     assert b["diff"] == 0 and not b.diff_significant
 
 
+def test_pairs_are_the_replications_both_ran_with_a_value_in_both():
+    """Replications missing on either side, or NaN there, are left out of the pair (as an
+    inner join on the replication then dropna), whatever the order of the rows."""
+    base = pd.DataFrame({"department": "ALL", "replication": [0, 1, 2, 3, 4],
+                         "kpi_a": [1.0, 2.0, np.nan, 4.0, 5.0], "kpi_b": [1, 2, 3, 4, 5]})
+    alt = pd.DataFrame({"department": "ALL", "replication": [5, 4, 3, 2, 1],
+                        "kpi_a": [9.0, 5.5, np.nan, 3.5, 2.5], "kpi_b": [7, 8, 6, 5, 4]})
+    comp = compare({"b": base, "a": alt}, "b").set_index(["scenario", "kpi"])
+    a, b = comp.loc[("a", "kpi_a")], comp.loc[("a", "kpi_b")]
+    assert a.n_pairs == 2 and a["diff"] == pytest.approx(np.mean([0.5, 0.5]))  # reps 4, 1
+    assert b.n_pairs == 4 and b["diff"] == pytest.approx(np.mean([3, 2, 2, 2]))  # 4, 3, 2, 1
+    assert a["mean"] == pytest.approx(np.mean([9.0, 5.5, 3.5, 2.5]))  # its own NaN left out
+
+
 def test_compare_command_writes_tables_and_a_self_contained_report(tmp_path):
     """secsim compare on two bundled scenarios: tables, per-scenario folders and report.html."""
     out = tmp_path / "cmp"
