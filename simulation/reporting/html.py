@@ -64,7 +64,7 @@ class ScenarioRun:
     kpis: pd.DataFrame
     staff: pd.DataFrame
     hourly: pd.DataFrame
-    delays: pd.DataFrame
+    delays: pd.DataFrame  # department and delay_days of each sent report
     resolved: dict
     meta: dict
 
@@ -82,7 +82,9 @@ def _read(folder: Path) -> ScenarioRun:
     resolved = yaml.load((folder / "scenario.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
     meta_path = folder / "run.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    delays = table("report_delays")
+    # The figure reads the delays only: the other columns of a group's year of report
+    # rows (160,000) would double the memory the report takes.
+    delays = read_table(folder, "report_delays", columns=["department", "delay_days"])
     if delays.empty:
         delays = pd.DataFrame({"department": [], "delay_days": []})
     return ScenarioRun(resolved["name"], folder, table("kpis"), table("staff"), table("hourly"),

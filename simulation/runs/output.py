@@ -246,6 +246,9 @@ class RunWriter:
         return result
 
     def _finish(self, result: RunResult, meta: dict[str, Any]) -> RunResult:
+        # The result's tables are replaced by the folder's (every replication written, by
+        # this run or those it resumed): dropped first, not held beside their new copies.
+        result.kpis = result.staff = result.hourly = result.report_delays = None
         tables = {name: read_table(self.out, name) for name in KPI_TABLES}
         kpis = tables["kpis"]
         summary = (summarise(kpis, ["department"]) if not kpis.empty
