@@ -79,8 +79,9 @@ def cmd_generate_group(args) -> int:
                          f"{out / 'hospital_group.yaml'}")
     most = max(1, args.secretariats // 2)  # poles of two secretariats or more
     if args.poles is not None and args.poles > most:
-        raise UsageError(f"--poles {args.poles}: {args.secretariats} secretariats make at most "
-                         f"{most} poles of two or more (a pole of one secretariat pools "
+        made = (f"{args.secretariats} secretariats make at most {most} poles of two or more"
+                if args.secretariats >= 2 else "one secretariat makes one pole")
+        raise UsageError(f"--poles {args.poles}: {made} (a pole of one secretariat pools "
                          f"nothing); give --poles {most} or fewer")
     if args.poles is None and args.pole_size == 1 and args.secretariats > 1:
         raise UsageError("--pole-size 1: a pole of one secretariat pools nothing; give 2 or "

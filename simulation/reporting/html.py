@@ -69,10 +69,9 @@ class ScenarioRun:
     meta: dict
 
 
-# libyaml's safe loader and dumper when PyYAML has them (the same objects and text, ~5x
-# faster: a hospital group's resolved scenario took 4 s to read and 2 s to show).
+# libyaml's safe loader when PyYAML has it (the same objects, ~5x faster: a hospital
+# group's resolved scenario took 4 s to read).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def _read(folder: Path) -> ScenarioRun:
@@ -208,7 +207,7 @@ def _assumptions(run: ScenarioRun) -> str:
                  f"{lever_rows}</table>" if levers
                  else "<p>No lever: the scenario as described.</p>")
     pol = r["interruptions"]
-    full = yaml.dump(r, Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+    full = yaml.safe_dump(r, sort_keys=False, allow_unicode=True)  # libyaml's would escape emoji
     return f"""
 <h3>{html.escape(run.name)}</h3>
 <p>{html.escape(r.get('description') or '')}</p>

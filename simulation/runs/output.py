@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from simulation.analysis.stats import summarise
 from simulation.engine.records import ID_COLUMNS, TABLES
@@ -96,8 +97,10 @@ def read_table(out: str | Path, table: str, columns: list[str] | None = None) ->
     wanted = columns
     if columns is not None and key is not None:  # the sort needs the id
         wanted = [*columns, *(c for c in ("replication", key) if c not in columns)]
-    if path.is_file():
-        df = pd.read_parquet(path, columns=wanted)
+    if path.is_file():  # an old run's one file: columns it lacks are left out, as below
+        names = set(pq.read_schema(path).names)
+        df = pd.read_parquet(path, columns=None if wanted is None else
+                             [c for c in wanted if c in names])
     else:
         reps = written_replications(out)
         if table != "kpis":

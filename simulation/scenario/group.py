@@ -264,9 +264,12 @@ def secretariat_names(secretariats: int) -> list[tuple[str, str, str]]:
 
 
 def pole_count(secretariats: int, poles: int | None = None, pole_size: int = 10) -> int:
-    """Poles of the group: ``poles`` if given, else secretariats / pole_size rounded."""
-    n = poles if poles is not None else max(1, round(secretariats / pole_size))
-    return max(1, min(n, secretariats))
+    """Poles of the group: ``poles`` if given, else secretariats / pole_size rounded, but
+    never so many that a pole holds one secretariat (rounding half to even made 7
+    secretariats in poles of 2 into 4 poles, one of them alone)."""
+    if poles is not None:
+        return max(1, min(poles, secretariats))
+    return max(1, min(round(secretariats / pole_size), secretariats // 2))
 
 
 def _working_days(days: int, offset: int) -> list[str] | None:

@@ -114,7 +114,8 @@ def check_event_budget(scenario: Scenario, max_events: int | None = None,
         cal = scenario.calendar
         minutes = total / EVENTS_PER_SECOND / 60
         size = (f"about {minutes:.0f} minutes per replication" if minutes >= 1.5
-                else "about a minute per replication")
+                else "about a minute per replication" if minutes >= 0.5
+                else "under a minute per replication")
         if parts[0][1] >= SPREAD_SHARE * total:
             field = parts[0][0]
             top = ", ".join(f"{p} ({_millions(n)})" for k, (p, n) in enumerate(parts[:3])

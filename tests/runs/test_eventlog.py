@@ -214,3 +214,14 @@ def test_written_event_files_carry_the_run_tag(tmp_path, events):
     tags = {file_metadata(p, RUN_TAG) for p in tmp_path.rglob("rep-*.parquet")}
     assert len(tags) == 1 and record["seed"] == 1
     assert (tmp_path / "calls.parquet").exists() == events
+
+
+def test_an_old_runs_single_file_is_read_without_the_columns_it_lacks(tmp_path):
+    """Older secsim wrote one Parquet file per table; asking it for a column it lacks leaves
+    that column out (as for per-replication files) instead of failing (the HTML report
+    asks report_delays for department and delay_days only)."""
+    pd.DataFrame({"replication": pd.Series([], dtype="int64"),
+                  "department": pd.Series([], dtype="str")}).to_parquet(
+        tmp_path / "report_delays.parquet")
+    got = read_table(tmp_path, "report_delays", columns=["department", "delay_days"])
+    assert list(got.columns) == ["department"] and got.empty

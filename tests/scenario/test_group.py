@@ -143,6 +143,14 @@ def test_poles_by_count_or_size():
     assert len(g.hospital_group(3, 1, poles=9)["x-poles"]) == 3
 
 
+@pytest.mark.parametrize("secretariats", [2, 3, 7, 11, 15, 23])
+@pytest.mark.parametrize("pole_size", [2, 3, 10])
+def test_poles_by_size_never_leave_a_secretariat_alone(secretariats, pole_size):
+    """A pole of one secretariat pools nothing (round(3 / 2) = 2 made one of 2 and one of 1)."""
+    poles = g.hospital_group(secretariats, 1, pole_size=pole_size)["x-poles"]
+    assert all(len(members) >= 2 for members in poles.values()), poles
+
+
 def test_doctors_and_calendar_are_the_baseline_ones(scenario):
     """The group's sign-off (calibrated on the baseline) and its warm-up, horizon and
     follow-up are the baseline's: a recalibration of the baseline cannot leave them behind."""
