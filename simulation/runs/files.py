@@ -54,10 +54,15 @@ def atomic_table(df: pd.DataFrame, path: Path, metadata: dict[str, str] | None =
     if metadata:
         schema = schema.with_metadata({**(schema.metadata or {}), **{
             k.encode(): v.encode() for k, v in metadata.items()}})
-    with pq.ParquetWriter(tmp, schema) as writer:
-        for start in range(0, max(len(df), 1), ROW_GROUP_ROWS):
-            rows = df.iloc[start:start + ROW_GROUP_ROWS]
-            writer.write_table(pa.Table.from_pandas(rows, schema=schema, preserve_index=False))
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for start in range(0, max(len(df), 1), ROW_GROUP_ROWS):
+                rows = df.iloc[start:start + ROW_GROUP_ROWS]
+                writer.write_table(pa.Table.from_pandas(rows, schema=schema,
+                                                        preserve_index=False))
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no half-written file left behind
+        raise
     os.replace(tmp, path)
     # Arrow's pool keeps the freed buffers for reuse; give them back.
     pa.default_memory_pool().release_unused()
