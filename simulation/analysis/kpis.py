@@ -294,16 +294,30 @@ STAGES = ("wait_typing", "typing", "wait_signoff", "sending")
 
 
 def stage_lengths(sent: pd.DataFrame) -> pd.DataFrame:
-    """Calendar days each sent report spent in each stage; the four add up to its delay.
+    """Calendar days each sent report spent in each stage; the four add up to its delay
+    (``stage_days`` of the table's columns)."""
+    times = (sent[col].to_numpy(dtype=float) for col in STAGE_TIMES)
+    return pd.DataFrame(stage_days(*times), index=sent.index)
+
+
+STAGE_TIMES = ("dictated", "typing_started", "typed", "validated", "sent")
+
+
+def stage_days(dictated: np.ndarray, typing_started: np.ndarray, typed: np.ndarray,
+               validated: np.ndarray, sent: np.ndarray) -> dict[str, np.ndarray]:
+    """Calendar days in each stage (``STAGES``) of reports with these times (minutes).
 
     dictated -> typing starts -> typed -> signed (rework included) -> sent. Front-end
     reports are never typed: their typing stages are zero and sign-off counts from dictation.
     """
-    typed = sent.typed.fillna(sent.dictated)
-    started = sent.typing_started.fillna(sent.dictated)
-    return pd.DataFrame({"wait_typing": started - sent.dictated, "typing": typed - started,
-                         "wait_signoff": sent.validated - typed,
-                         "sending": sent.sent - sent.validated}) / MINUTES_PER_DAY
+    started = np.where(np.isnan(typing_started), dictated, typing_started)
+    typed = np.where(np.isnan(typed), dictated, typed)
+    return {"wait_typing": (started - dictated) / MINUTES_PER_DAY,
+            "typing": (typed - started) / MINUTES_PER_DAY,
+            "wait_signoff": (validated - typed) / MINUTES_PER_DAY,
+            "sending": (sent - validated) / MINUTES_PER_DAY}
+
+
 WITHIN_DAYS = 8  # the share sent within 8 days is what hospitals publish (CHUV 2013-2019)
 
 
@@ -351,7 +365,7 @@ def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horiz
             if seen[i]:
                 by_target[i][int(t)] = {"on_time": on[i], "sent": n_sent[i],
                                         "late_unsent": late[i]}
-    stages = stage_lengths(reports)
+    stages = stage_days(*(reports[col].to_numpy(dtype=float) for col in STAGE_TIMES))
     # Reports signed by modelled doctors.
     signed = window & reports.validated.notna().to_numpy(dtype=bool) & _has_doctor(reports)
     backlog = ((reports.status_at_horizon != "sent").to_numpy(dtype=bool)
@@ -366,7 +380,7 @@ def report_parts_by(reports: pd.DataFrame, g: ByDepartment, warmup: float, horiz
         "backlog": g.count(backlog),
         "targets_seen": [set(by_target[i]) for i in range(g.n)],
         "by_target": by_target,
-        **{f"stage_{stage}": _kept(g.values(stages[stage].to_numpy(dtype=float), sent))
+        **{f"stage_{stage}": _kept(g.values(stages[stage], sent))
            for stage in STAGES},
         "doctor_minutes": g.sums(reports.doctor_minutes.to_numpy(dtype=float), signed),
     }, g.n)
@@ -881,8 +895,8 @@ def delay_finish(p: dict) -> pd.DataFrame:
 
     Made column by column, each put in that order as soon as it is unpacked, the text ones
     from their few names (read back from Arrow, a text column would make a Python string a
-    row); the stage lengths are ``stage_lengths``' arithmetic on the ordered columns. So
-    the end of a long run holds little more than the table itself (docs/performance.md)."""
+    row), so the end of a long run holds little more than the table itself
+    (docs/performance.md)."""
     rows = [r for r in p["rows"] if len(r["report_id"][0])] or p["rows"][:1]  # ids: integers
 
     def column(col: str) -> np.ndarray:
@@ -890,31 +904,18 @@ def delay_finish(p: dict) -> pd.DataFrame:
             return _unpacked(rows[0][col])
         return np.concatenate([_unpacked(chunk[col]) for chunk in rows])
 
-    def times(col: str) -> np.ndarray:  # floats even when a hand-made column is all None
-        return np.asarray(column(col), dtype=float)
-
-    dictated = times("dictated")
     # Text sorts by its rank among the sorted names (a stable sort, as sort_values).
     ranks = [pd.factorize(column(col), sort=True)[0] for col in ("stream", "department")]
-    order = np.lexsort((column("report_id"), *ranks, dictated))
+    order = np.lexsort((column("report_id"), *ranks, np.asarray(column("dictated"), dtype=float)))
     del ranks
-    dictated = dictated[order]
     out = {col: pd.array(column(col)[order], dtype="str")  # text even when there is none
            for col in ("department", "stream", "mode")}
     out["target_days"] = column("target_days")[order]
-    sent = times("sent")[order]
-    out["delay_days"] = (sent - dictated) / MINUTES_PER_DAY
-    # Front-end reports are never typed: their typing stages are zero (``stage_lengths``).
-    started = times("typing_started")[order]
-    started = np.where(np.isnan(started), dictated, started)
-    typed = times("typed")[order]
-    typed = np.where(np.isnan(typed), dictated, typed)
-    validated = times("validated")[order]
-    stages = {"wait_typing": started - dictated, "typing": typed - started,
-              "wait_signoff": validated - typed, "sending": sent - validated}
-    del dictated, sent, started, typed, validated
-    for stage in STAGES:
-        out[f"{stage}_days"] = stages.pop(stage) / MINUTES_PER_DAY
+    # Times as floats even when a hand-made column is all None.
+    times = {col: np.asarray(column(col), dtype=float)[order] for col in STAGE_TIMES}
+    out["delay_days"] = (times["sent"] - times["dictated"]) / MINUTES_PER_DAY
+    out.update({f"{stage}_days": days for stage, days in stage_days(**times).items()})
+    del times
     out["doctor_minutes"] = column("doctor_minutes")[order]
     return pd.DataFrame(out, copy=False)
 

@@ -133,7 +133,8 @@ class KpiAccumulator:
 
 
 def release_unused() -> None:
-    """Give the memory Arrow's pool keeps for reuse back to the system.
+    """Give the memory Arrow's pool keeps for reuse back to the system (after each reduced
+    batch here, and after each Parquet file ``runs.files.atomic_table`` writes).
 
     The text columns of the chunks live in Arrow's pool (pandas' "str" type); once a batch
     is reduced they are freed, but the pool (mimalloc) keeps many of the pages, more the

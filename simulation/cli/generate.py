@@ -77,17 +77,11 @@ def cmd_generate_group(args) -> int:
     if out.exists() and out.is_dir():
         raise UsageError(f"--out '{out}' is a folder; give a file path such as "
                          f"{out / 'hospital_group.yaml'}")
-    most = max(1, args.secretariats // 2)  # poles of two secretariats or more
-    if args.poles is not None and args.poles > most:
-        made = (f"{args.secretariats} secretariats make at most {most} poles of two or more"
-                if args.secretariats >= 2 else "one secretariat makes one pole")
-        raise UsageError(f"--poles {args.poles}: {made} (a pole of one secretariat pools "
-                         f"nothing); give --poles {most} or fewer")
-    if args.poles is None and args.pole_size == 1 and args.secretariats > 1:
-        raise UsageError("--pole-size 1: a pole of one secretariat pools nothing; give 2 or "
-                         "more")
-    files = group_files(args.secretariats, args.seed, args.poles, args.pole_size,
-                        args.utilisation, str(args.out))
+    try:
+        files = group_files(args.secretariats, args.seed, args.poles, args.pole_size,
+                            args.utilisation, str(args.out))
+    except ValueError as exc:  # poles that would pool nothing (``group.pole_count``)
+        raise UsageError(str(exc)) from None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():

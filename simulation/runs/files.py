@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from simulation.analysis.streaming import release_unused
+
 
 def temporary(path: Path) -> Path:
     """The hidden temporary name ``path`` is written under before its rename."""
@@ -64,8 +66,7 @@ def atomic_table(df: pd.DataFrame, path: Path, metadata: dict[str, str] | None =
         tmp.unlink(missing_ok=True)  # no half-written file left behind
         raise
     os.replace(tmp, path)
-    # Arrow's pool keeps the freed buffers for reuse; give them back.
-    pa.default_memory_pool().release_unused()
+    release_unused()  # Arrow's pool keeps the freed buffers for reuse
 
 
 def file_metadata(path: str | Path, key: str) -> str | None:

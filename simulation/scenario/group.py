@@ -264,12 +264,23 @@ def secretariat_names(secretariats: int) -> list[tuple[str, str, str]]:
 
 
 def pole_count(secretariats: int, poles: int | None = None, pole_size: int = 10) -> int:
-    """Poles of the group: ``poles`` if given, else secretariats / pole_size rounded, but
-    never so many that a pole holds one secretariat (rounding half to even made 7
-    secretariats in poles of 2 into 4 poles, one of them alone)."""
+    """Poles of the group: ``poles`` if given, else secretariats / pole_size rounded, never
+    so many that a pole holds one secretariat, which pools nothing (rounding half to even
+    made 7 secretariats in poles of 2 into 4 poles, one of them alone). A ``poles`` or
+    ``pole_size`` (the options of ``secsim generate group``) that asks for such poles is a
+    ValueError saying what to give instead."""
+    most = max(1, secretariats // 2)
     if poles is not None:
-        return max(1, min(poles, secretariats))
-    return max(1, min(round(secretariats / pole_size), secretariats // 2))
+        if poles > most:
+            made = (f"{secretariats} secretariats make at most {most} poles of two or more"
+                    if secretariats >= 2 else "one secretariat makes one pole")
+            raise ValueError(f"--poles {poles}: {made} (a pole of one secretariat pools "
+                             f"nothing); give --poles {most} or fewer")
+        return max(1, poles)
+    if pole_size < 2 and secretariats > 1:
+        raise ValueError(f"--pole-size {pole_size}: a pole of one secretariat pools nothing; "
+                         "give 2 or more")
+    return max(1, min(round(secretariats / pole_size), most))
 
 
 def _working_days(days: int, offset: int) -> list[str] | None:

@@ -4,7 +4,7 @@
 names instead of filtering the tables, and ``kpis.delay_finish`` builds ``report_delays``
 column by column in order (both to keep a batch's text out of Arrow's memory). The
 references here filter the rows, then ``groupby`` / ``value_counts`` / ``drop_duplicates``,
-or sort a whole frame and take ``stage_lengths`` of it. Random tables have rows on both
+or sort a whole frame and take its stage lengths with pandas. Random tables have rows on both
 sides of the window and exactly on its bounds, missing names, names seen only outside it,
 and a secretary's rows in more than one team (her first kept row names it).
 """
@@ -157,10 +157,13 @@ def test_report_delays_equal_a_sorted_frame_and_its_stage_lengths(reports, chunk
     r = reports[(reports.dictated >= WARMUP) & (reports.dictated < HORIZON)
                 & (reports.status == "sent")]
     r = r.sort_values(["dictated", "department", "stream", "report_id"], kind="stable")
-    stages = kpis.stage_lengths(r)
+    started, typed = r.typing_started.fillna(r.dictated), r.typed.fillna(r.dictated)
     want = pd.DataFrame({"department": r.department, "stream": r.stream, "mode": r["mode"],
                          "target_days": r.target_days,
                          "delay_days": (r.sent - r.dictated) / MINUTES_PER_DAY,
-                         **{f"{s}_days": stages[s] for s in kpis.STAGES},
+                         "wait_typing_days": (started - r.dictated) / MINUTES_PER_DAY,
+                         "typing_days": (typed - started) / MINUTES_PER_DAY,
+                         "wait_signoff_days": (r.validated - typed) / MINUTES_PER_DAY,
+                         "sending_days": (r.sent - r.validated) / MINUTES_PER_DAY,
                          "doctor_minutes": r.doctor_minutes}).reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want, check_exact=True)

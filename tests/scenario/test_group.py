@@ -140,7 +140,11 @@ def test_variants_validate_and_pool_the_phones_of_each_pole(group, scenario):
 def test_poles_by_count_or_size():
     assert len(g.hospital_group(30, 1, poles=4)["x-poles"]) == 4
     assert len(g.hospital_group(30, 1, pole_size=5)["x-poles"]) == 6
-    assert len(g.hospital_group(3, 1, poles=9)["x-poles"]) == 3
+    assert len(g.hospital_group(6, 1, poles=3)["x-poles"]) == 3
+    with pytest.raises(ValueError, match="at most 1 poles"):
+        g.hospital_group(3, 1, poles=2)  # one pole would hold one secretariat
+    with pytest.raises(ValueError, match="--pole-size 1"):
+        g.hospital_group(3, 1, pole_size=1)
 
 
 @pytest.mark.parametrize("secretariats", [2, 3, 7, 11, 15, 23])
